@@ -1,0 +1,3 @@
+from lyrictui.cli import main
+
+main()

@@ -1,0 +1,101 @@
+"""Library commands: artists, remove, config."""
+
+from __future__ import annotations
+
+import click
+
+from lyrictui.commands.common import echo_json, open_library, safe
+from lyrictui.core import config as config_mod
+from lyrictui.core import paths
+from lyrictui.core.status import dataset_status, model_status
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def artists(as_json: bool) -> None:
+    """List the artists in the library."""
+    lib = open_library()
+    rows = []
+    for s in lib.summaries():
+        rows.append(
+            {
+                "name": s.artist.name,
+                "slug": s.artist.slug,
+                "source": s.artist.source,
+                "songs": s.songs,
+                "skipped": s.skipped,
+                "tokens": s.tokens,
+                "dataset": dataset_status(s),
+                "model": model_status(s),
+                "disk_bytes": paths.dir_size(paths.artist_dir(s.artist.slug)),
+            }
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo(
+            "No artists yet: `lyrictui scrape \"ARTIST\"` fetches one from Genius, "
+            "`lyrictui import NAME FILES...` adds your own lyrics, `lyrictui demo` restores the demo."
+        )
+        return
+    header = f"{'NAME':<32} {'SOURCE':<9} {'SONGS':>7} {'SKIPPED':>7} {'TOKENS':>9}  {'DATASET':<10} {'MODEL':<22} {'DISK':>9}"
+    click.echo(header)
+    for r in rows:
+        tokens = f"{r['tokens']:,}" if r["tokens"] is not None else "-"
+        click.echo(
+            f"{safe(r['name'])[:32]:<32} {r['source']:<9} {r['songs']:>7} {r['skipped']:>7} "
+            f"{tokens:>9}  {r['dataset']:<10} {r['model']:<22} {paths.human_size(r['disk_bytes']):>9}"
+        )
+
+
+@click.command()
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def remove(name: str, yes: bool) -> None:
+    """Delete an artist: its songs, datasets, runs, models and folder."""
+    lib = open_library()
+    artist = lib.get_artist(name)
+    size = paths.dir_size(paths.artist_dir(artist.slug))
+    kept, skipped = lib.song_counts(artist.id)
+    if not yes:
+        click.confirm(
+            f'Delete "{safe(artist.name)}" ({kept + skipped} songs, {paths.human_size(size)} on disk)?',
+            abort=True,
+        )
+    freed = lib.delete_artist(artist.id)
+    click.echo(f'Removed "{safe(artist.name)}": {kept + skipped} songs, {paths.human_size(freed)} freed.')
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def config(ctx: click.Context) -> None:
+    """Show or change settings (config.toml)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(show)
+
+
+@config.command()
+def show() -> None:
+    """Print every setting (the token masked)."""
+    for key, value in config_mod.shown().items():
+        click.echo(f"{key} = {value}")
+
+
+@config.command(name="set")
+@click.argument("key")
+@click.argument("value")
+def set_(key: str, value: str) -> None:
+    """Set KEY to VALUE (lists are comma-separated)."""
+    config_mod.set_value(key, value)
+    shown = config_mod.shown()[key]
+    click.echo(f"{key} = {shown}")
+
+
+@config.command()
+def path() -> None:
+    """Print where config.toml lives."""
+    click.echo(str(paths.config_path()))
+
+
+COMMANDS = [artists, remove, config]

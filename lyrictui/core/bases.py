@@ -1,0 +1,76 @@
+"""Base models: the bundled `starter`, a local folder, or a Hugging Face hub id.
+
+Every GPT-2-family base shares GPT-2's tokenizer, so one packed dataset serves them all.
+Heavy libraries are imported inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lyrictui.core.errors import InvalidInput, LyricError
+
+STARTER = "starter"
+DEFAULT_BASE = "gpt2"
+
+
+def starter_dir() -> Path:
+    """The bundled offline starter model (a small GPT-2 with GPT-2's own tokenizer)."""
+    return Path(str(resources.files("lyrictui") / "assets" / "starter"))
+
+
+def resolve(base: str) -> str:
+    """What `from_pretrained` should load for `base`: a folder path, or a hub id."""
+    base = (base or "").strip()
+    if not base:
+        raise InvalidInput("the base is empty: use gpt2, starter, or a model folder")
+    if base == STARTER:
+        return str(starter_dir())
+    candidate = Path(base).expanduser()
+    if candidate.exists():
+        if not candidate.is_dir() or not (candidate / "config.json").exists():
+            raise InvalidInput(f"{base} is not a model folder (no config.json in it)")
+        return str(candidate.absolute())
+    if base.startswith((".", "/", "~")) or base.count("/") > 1:
+        raise InvalidInput(f"no model folder at {base}")
+    return base
+
+
+def offline_hint(base: str, exc: BaseException) -> LyricError:
+    """One clear line for a base that cannot be loaded (offline, unknown id, broken files)."""
+    return LyricError(
+        f"the base model {base!r} is not available ({type(exc).__name__}): it is neither "
+        "cached nor reachable on the Hugging Face hub; connect once to download it, "
+        "or use --base starter (bundled, works offline)"
+    )
+
+
+def load_tokenizer(base: str) -> Any:
+    """The tokenizer of `base` (GPT-2's BPE for gpt2 and starter), with a pad token set."""
+    from transformers import AutoTokenizer
+
+    target = resolve(base)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(target)
+    except (OSError, ValueError) as exc:
+        raise offline_hint(base, exc) from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def model_window(base: str) -> int:
+    """The longest context `base` accepts (n_positions for GPT-2)."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(resolve(base))
+    except (OSError, ValueError) as exc:
+        raise offline_hint(base, exc) from None
+    for attr in ("n_positions", "max_position_embeddings", "n_ctx"):
+        value = getattr(config, attr, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return 1024

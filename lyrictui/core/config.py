@@ -1,0 +1,160 @@
+"""config.toml: user settings, including the Genius token (file mode 0600, never printed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lyrictui.core import paths
+from lyrictui.core.errors import InvalidInput, LyricError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_TITLE_VARIANTS = (
+    "remix", "live", "edit", "version", "demo", "instrumental", "translation", "skit",
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key users may set with `lyrictui config set KEY VALUE`."""
+
+    key: str
+    kind: type
+    default: Any
+    help: str
+    secret: bool = False
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting("genius_token", str, "", "Genius API access token (or GENIUS_ACCESS_TOKEN)", True),
+        Setting("genius_concurrency", int, 8, "concurrent requests while scraping"),
+        Setting("genius_proxy", str, "", "HTTP proxy for Genius requests, e.g. http://host:3128"),
+        Setting("title_variant_words", list, list(DEFAULT_TITLE_VARIANTS),
+                "title words that mark a song as a variant to skip (comma-separated)"),
+        Setting("device", str, "auto", "device for training and suggestions: auto, cuda, mps, cpu"),
+    )
+}
+
+
+def mask(secret: str) -> str:
+    """Show that a secret is set without showing it: the last 4 characters at most."""
+    if not secret:
+        return "(not set)"
+    tail = secret[-4:] if len(secret) >= 16 else ""
+    return f"****{tail} ({len(secret)} characters)"
+
+
+def load() -> dict[str, Any]:
+    """Settings from config.toml over the defaults; a broken file is one clear error."""
+    values = {key: s.default for key, s in SETTINGS.items()}
+    path = paths.config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return values
+    except OSError as exc:
+        raise LyricError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        detail = str(exc).split("\n")[0]
+        raise LyricError(
+            f"{path} is not valid TOML ({detail}): fix it, or delete it to start from defaults"
+        ) from None
+    for key, value in data.items():
+        setting = SETTINGS.get(key)
+        if setting is not None and isinstance(value, setting.kind):
+            values[key] = value
+    return values
+
+
+def get(key: str) -> Any:
+    return load()[key]
+
+
+def genius_token() -> str:
+    """The token from GENIUS_ACCESS_TOKEN, else config.toml; empty when neither has one."""
+    return os.environ.get("GENIUS_ACCESS_TOKEN", "").strip() or str(get("genius_token")).strip()
+
+
+def parse_value(key: str, text: str) -> Any:
+    setting = SETTINGS.get(key)
+    if setting is None:
+        raise InvalidInput(f"unknown setting {key!r}: known settings are {', '.join(SETTINGS)}")
+    if setting.kind is int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise InvalidInput(f"{key} must be a whole number, not {text[:40]!r}") from None
+        if value < 1:
+            raise InvalidInput(f"{key} must be at least 1")
+        return value
+    if setting.kind is list:
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if "\n" in text or "\x00" in text:
+        raise InvalidInput(f"{key} must be one line of text")
+    if key == "device" and text not in {"auto", "cuda", "mps", "cpu"}:
+        raise InvalidInput("device must be one of auto, cuda, mps, cpu")
+    return text.strip()
+
+
+def set_value(key: str, text: str) -> None:
+    """Validate and store one setting; the file is rewritten atomically with mode 0600."""
+    value = parse_value(key, text)
+    current = {}
+    path = paths.config_path()
+    if path.exists():
+        current = {k: v for k, v in load().items() if v != SETTINGS[k].default}
+    current[key] = value
+    _write(path, current)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _write(path: Path, values: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(f"{key} = {_toml_value(value)}\n" for key, value in sorted(values.items()))
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, text.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def shown() -> dict[str, str]:
+    """Every setting as text for display, with secrets masked."""
+    values = load()
+    token_env = os.environ.get("GENIUS_ACCESS_TOKEN", "").strip()
+    out = {}
+    for key, setting in SETTINGS.items():
+        value = values[key]
+        if setting.secret:
+            source = " from GENIUS_ACCESS_TOKEN" if token_env else ""
+            out[key] = mask(token_env or str(value)) + source
+        elif isinstance(value, list):
+            out[key] = ", ".join(value)
+        else:
+            out[key] = str(value)
+    return out

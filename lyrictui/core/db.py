@@ -1,0 +1,183 @@
+"""SQLite connection handling and forward migrations for the library.
+
+WAL lets the app read while a scrape and a training process write; every write is a short
+`BEGIN IMMEDIATE` transaction so writers queue on the busy timeout instead of failing with
+"database is locked" when a reader tries to upgrade its lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lyrictui.core.errors import LyricError
+
+BUSY_TIMEOUT_MS = 60_000
+
+# Each entry moves the schema from version i to i + 1. Never edit a shipped step; append one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE artists (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        slug TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL CHECK (source IN ('genius', 'imported', 'demo')),
+        genius_id INTEGER,
+        created_at REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX artists_name_nocase ON artists (name COLLATE NOCASE);
+    CREATE TABLE songs (
+        id INTEGER PRIMARY KEY,
+        artist_id INTEGER NOT NULL REFERENCES artists (id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        lyrics TEXT NOT NULL DEFAULT '',
+        content_hash TEXT NOT NULL,
+        source_key TEXT,
+        genius_id INTEGER,
+        url TEXT,
+        skipped_reason TEXT,
+        fetched_at REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX songs_source_key ON songs (artist_id, source_key);
+    CREATE INDEX songs_hash ON songs (artist_id, content_hash);
+    CREATE TABLE datasets (
+        id INTEGER PRIMARY KEY,
+        artist_id INTEGER NOT NULL REFERENCES artists (id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        path TEXT NOT NULL,
+        base TEXT NOT NULL,
+        block_size INTEGER NOT NULL,
+        val_fraction REAL NOT NULL,
+        train_songs INTEGER NOT NULL,
+        val_songs INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        train_blocks INTEGER NOT NULL,
+        val_blocks INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        UNIQUE (artist_id, key)
+    );
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        artist_id INTEGER NOT NULL REFERENCES artists (id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        base TEXT NOT NULL,
+        method TEXT NOT NULL,
+        dir TEXT NOT NULL,
+        config_json TEXT NOT NULL DEFAULT '{}',
+        pid INTEGER,
+        heartbeat_at REAL,
+        step INTEGER NOT NULL DEFAULT 0,
+        total_steps INTEGER NOT NULL DEFAULT 0,
+        best_val_loss REAL,
+        model_id TEXT,
+        error TEXT,
+        started_at REAL NOT NULL,
+        ended_at REAL
+    );
+    CREATE TABLE models (
+        id TEXT PRIMARY KEY,
+        artist_id INTEGER NOT NULL REFERENCES artists (id) ON DELETE CASCADE,
+        run_id TEXT,
+        base TEXT NOT NULL,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        val_loss REAL,
+        perplexity REAL,
+        size_bytes INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY,
+        artist_id INTEGER REFERENCES artists (id) ON DELETE SET NULL,
+        model_id TEXT,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Database:
+    """One connection per thread to the library file, opened on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._migrated = False
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            raise LyricError(
+                f"the library at {self.path} cannot be opened ({exc}): restore it from a backup "
+                "or move it aside to start a new one"
+            ) from exc
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            if not self._migrated:
+                migrate(conn)
+                self._migrated = True
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A short write transaction, taken with the write lock up front."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to SCHEMA_VERSION; returns the version found before."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = conn.execute("PRAGMA user_version").fetchone()[0]
+        if found > SCHEMA_VERSION:
+            raise LyricError(
+                f"the library was written by a newer lyrictui (schema {found}, this one knows "
+                f"{SCHEMA_VERSION}): upgrade lyrictui"
+            )
+        for version in range(found, SCHEMA_VERSION):
+            for statement in MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return found

@@ -1,0 +1,50 @@
+"""Validation of user-given names and the slugs that become folder names."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from lyrictui.core.errors import InvalidInput
+
+MAX_NAME = 200
+MAX_SLUG = 60
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+def strip_control(text: str) -> str:
+    """Remove control and invisible formatting characters (keeps newlines and tabs)."""
+    return _CONTROL.sub(lambda m: m.group(0) if m.group(0) in "\n\t" else "", text)
+
+
+def clean_name(name: str, what: str = "artist name") -> str:
+    """Return the name trimmed, or raise InvalidInput with one clear line."""
+    if name is None:
+        raise InvalidInput(f"the {what} is empty: give a name such as \"Sigur Rós\"")
+    if "\x00" in name or _CONTROL.search(name.replace("\t", " ")):
+        raise InvalidInput(f"the {what} holds control characters: type it as plain text")
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise InvalidInput(f"the {what} is empty: give a name such as \"Sigur Rós\"")
+    if len(cleaned) > MAX_NAME:
+        raise InvalidInput(
+            f"the {what} is {len(cleaned):,} characters long: use at most {MAX_NAME}"
+        )
+    return cleaned
+
+
+def slugify(name: str) -> str:
+    """A folder-safe slug: ASCII letters, digits and dashes, never empty, `.` or `..`."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:MAX_SLUG].strip("-")
+    if not slug:
+        slug = "artist-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and punctuation-insensitive form used to compare names."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return re.sub(r"[\W_]+", "", folded)

@@ -1,0 +1,62 @@
+"""Human-readable status of an artist's dataset and model, shared by the CLI and the app."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+from lyrictui.core.records import ArtistSummary, Run
+
+HEARTBEAT_TIMEOUT_S = 60.0
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_is_stale(run: Run, now: float | None = None) -> bool:
+    """A running run whose process is gone or whose heartbeat stopped."""
+    if run.status not in {"running", "queued"}:
+        return False
+    now = time.time() if now is None else now
+    last = run.heartbeat_at or run.started_at
+    return (now - last > HEARTBEAT_TIMEOUT_S) or (run.pid is not None and not pid_alive(run.pid))
+
+
+def run_progress(run: Run) -> str:
+    if run.total_steps:
+        return f"{100 * run.step // max(run.total_steps, 1)} %"
+    return "starting"
+
+
+def model_status(summary: ArtistSummary) -> str:
+    run = summary.latest_run
+    if run is not None and run.status in {"running", "queued"}:
+        return "interrupted" if run_is_stale(run) else f"training {run_progress(run)}"
+    model = summary.best_model
+    if model is not None:
+        if model.perplexity is not None and math.isfinite(model.perplexity):
+            return f"ready (ppl {model.perplexity:.1f})"
+        return "ready"
+    if run is not None and run.status in {"interrupted", "failed", "cancelled"}:
+        return run.status
+    return "none"
+
+
+def dataset_status(summary: ArtistSummary) -> str:
+    if summary.songs == 0:
+        return "no songs"
+    if summary.dataset is None:
+        return "not packed"
+    if summary.dataset.train_songs + summary.dataset.val_songs != summary.songs:
+        return "stale"
+    return "packed"
