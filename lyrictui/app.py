@@ -1,0 +1,78 @@
+"""The Textual app: three sections (Library, Training, Composer) as modes, global keys, palette.
+
+Kept thin on purpose: each section is a screen in lyrictui/screens/, dialogs live in
+lyrictui/dialogs/, reusable widgets in lyrictui/widgets/. Nothing here imports torch,
+transformers or datasets, so the first screen appears at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from lyrictui import __version__
+from lyrictui.core.library import Library
+from lyrictui.screens.composer import ComposerScreen
+from lyrictui.screens.help import HelpScreen
+from lyrictui.screens.library import LibraryScreen
+from lyrictui.screens.training import TrainingScreen
+
+SECTIONS = {
+    "library": ("Library", "Artists, their songs, datasets and models"),
+    "training": ("Training", "Follow, cancel and resume fine-tuning runs"),
+    "composer": ("Composer", "Write a song with next-line suggestions"),
+}
+
+
+@dataclass
+class Services:
+    """What the app works with; tests hand in their own (a library in a temp home, fakes)."""
+
+    library: Library = field(default_factory=Library)
+
+
+class LyricApp(App[None]):
+    """lyrictui's terminal app."""
+
+    TITLE = "lyrictui"
+    SUB_TITLE = f"v{__version__}"
+    CSS_PATH = "lyrictui.tcss"
+    MODES = {"library": LibraryScreen, "training": TrainingScreen, "composer": ComposerScreen}
+    DEFAULT_MODE = "library"
+    BINDINGS = [
+        Binding("1", "switch_mode('library')", "Library", id="library"),
+        Binding("2", "switch_mode('training')", "Training", id="training"),
+        Binding("3", "switch_mode('composer')", "Composer", id="composer"),
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+
+    @property
+    def library(self) -> Library:
+        return self.services.library
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for mode, (title, help_text) in SECTIONS.items():
+            yield SystemCommand(title, help_text, lambda m=mode: self.switch_mode(m))
+        yield SystemCommand("Help", "Every key lyrictui knows", self.action_help)
+        yield from super().get_system_commands(screen)
+
+    def on_unmount(self) -> None:
+        self.library.close()
+
+
+def make_app(services: Services | None = None) -> LyricApp:
+    """Build the app; the CLI calls this with defaults, tests with their own services."""
+    return LyricApp(services or Services())

@@ -1,0 +1,1 @@
+"""Modal dialogs (ModalScreen[T]) returning their result through dismiss()."""

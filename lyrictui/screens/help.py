@@ -1,0 +1,53 @@
+"""HelpScreen: every key lyrictui knows, read from the bindings themselves so it never drifts."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+INTRO = (
+    "[b]lyrictui keys[/b]\n\n"
+    "Write lyrics with next-line suggestions from GPT-2 fine-tuned on an artist, all on this "
+    "machine. [b]ctrl+p[/b] opens the command palette (every action by name); [b]escape[/b] "
+    "closes this help.\n"
+)
+
+
+def _rows(bindings: list[BindingType]) -> list[str]:
+    rows = []
+    for item in bindings:
+        if not isinstance(item, Binding) or not item.description:
+            continue
+        keys = item.key_display or ", ".join(k.strip() for k in item.key.split(","))
+        rows.append(f"  [b]{escape(keys):<12}[/b] {escape(item.description)}")
+    return rows
+
+
+def help_text() -> str:
+    """The help text: global keys, then each section's."""
+    from lyrictui.app import LyricApp
+
+    parts = [INTRO, "[b $accent]Everywhere[/]", *_rows(LyricApp.BINDINGS),
+             f"  [b]{'ctrl+p':<12}[/b] Command palette"]
+    for name, screen in LyricApp.MODES.items():
+        rows = _rows(getattr(screen, "BINDINGS", []))
+        if rows:
+            parts += ["", f"[b $accent]{name.title()}[/]", *rows]
+    return "\n".join(parts) + "\n"
+
+
+class HelpScreen(ModalScreen[None]):
+    """Modal list of keys; escape, q or ? closes it."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", key_display="esc")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static(help_text())
+
+    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+        self.dismiss(result)

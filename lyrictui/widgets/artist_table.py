@@ -1,0 +1,66 @@
+"""ArtistTable: one row per artist with its songs, dataset and model status."""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.widgets import DataTable
+
+from lyrictui.core import paths
+from lyrictui.core.records import ArtistSummary
+from lyrictui.core.status import dataset_status, model_status
+
+SOURCE_LABELS = {"genius": "Genius", "imported": "imported", "demo": "demo"}
+COLUMNS = ("Artist", "Source", "Songs", "Skipped", "Tokens", "Dataset", "Model", "Disk")
+
+
+class ArtistTable(DataTable[str]):
+    """The library's table. Rows are keyed by artist id so updates keep the cursor."""
+
+    class ArtistHighlighted(Message):
+        """The cursor moved onto an artist (or off every artist: artist_id None)."""
+
+        def __init__(self, artist_id: int | None) -> None:
+            super().__init__()
+            self.artist_id = artist_id
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for label in COLUMNS:
+            self.add_column(label, key=label.lower())
+
+    def show(self, summaries: list[ArtistSummary], disk: dict[int, int]) -> None:
+        """Replace the rows, keeping the cursor on the same artist where it still exists."""
+        keep = self.selected_artist_id
+        self.clear()
+        for s in summaries:
+            tokens = f"{s.tokens:,}" if s.tokens is not None else "-"
+            self.add_row(
+                s.artist.name,
+                SOURCE_LABELS.get(s.artist.source, s.artist.source),
+                str(s.songs),
+                str(s.skipped) if s.skipped else "-",
+                tokens,
+                dataset_status(s),
+                model_status(s),
+                paths.human_size(disk.get(s.artist.id, 0)),
+                key=str(s.artist.id),
+            )
+        if keep is not None and str(keep) in self.rows:
+            self.move_cursor(row=self.get_row_index(str(keep)))
+        self.post_message(self.ArtistHighlighted(self.selected_artist_id))
+
+    @property
+    def selected_artist_id(self) -> int | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:  # cursor outside the table while rows are replaced
+            return None
+        return int(key.value) if key.value is not None else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        value = event.row_key.value if event.row_key is not None else None
+        self.post_message(self.ArtistHighlighted(int(value) if value is not None else None))

@@ -1,0 +1,92 @@
+"""The app shell: sections by key and palette, the help screen, empty states (Pilot + snapshots)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lyrictui.app import LyricApp, Services, make_app
+from lyrictui.core.library import Library
+from lyrictui.screens.composer import ComposerScreen
+from lyrictui.screens.help import HelpScreen
+from lyrictui.screens.library import LibraryScreen
+from lyrictui.screens.training import TrainingScreen
+from lyrictui.widgets.artist_table import ArtistTable
+
+SIZE = (100, 30)
+
+
+def app_for(home: Path) -> LyricApp:
+    return make_app(Services(library=Library()))
+
+
+async def settle(app: LyricApp, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_sections_switch_by_key_and_help_opens(lyrictui_home: Path) -> None:
+    app = app_for(lyrictui_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, LibraryScreen)
+        assert app.screen.has_class("-empty")
+        await pilot.press("2")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TrainingScreen) and app.screen.has_class("-empty")
+        await pilot.press("3")
+        assert isinstance(app.screen, ComposerScreen)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        help_text = str(app.screen.query_one("Static").render())
+        for key in ("Library", "Training", "Composer", "Refresh", "Command palette"):
+            assert key in help_text
+        await pilot.press("escape")
+        assert isinstance(app.screen, ComposerScreen)
+        await pilot.press("1")
+        assert isinstance(app.screen, LibraryScreen)
+
+
+async def test_palette_reaches_every_section(lyrictui_home: Path) -> None:
+    app = app_for(lyrictui_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for title, screen_type in (("Training", TrainingScreen), ("Composer", ComposerScreen),
+                                   ("Library", LibraryScreen)):
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*title)
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert isinstance(app.screen, screen_type), title
+
+
+async def test_library_table_shows_artists_from_the_store(lyrictui_home: Path) -> None:
+    lib = Library()
+    artist = lib.add_artist("Sigur Rós", "imported")
+    lib.add_song(artist.id, "Hoppípolla", "la la", source_key="1")
+    lib.add_song(artist.id, "Copy", "la la", source_key="2")
+    app = make_app(Services(library=lib))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert not app.screen.has_class("-empty")
+        table = app.screen.query_one(ArtistTable)
+        assert table.row_count == 1
+        row = table.get_row_at(0)
+        assert row[:4] == ["Sigur Rós", "imported", "1", "1"]
+        await settle(app, pilot)
+        detail = str(app.screen.query_one("#artist-detail").render())
+        assert "Hoppípolla" in detail and 'duplicate of "Hoppípolla"' in detail
+
+
+def test_snapshot_library_empty(snap_compare, lyrictui_home: Path) -> None:
+    assert snap_compare(app_for(lyrictui_home), terminal_size=SIZE)
+
+
+def test_snapshot_training_empty(snap_compare, lyrictui_home: Path) -> None:
+    assert snap_compare(app_for(lyrictui_home), press=["2"], terminal_size=SIZE)
+
+
+def test_snapshot_composer_empty(snap_compare, lyrictui_home: Path) -> None:
+    assert snap_compare(app_for(lyrictui_home), press=["3"], terminal_size=SIZE)
