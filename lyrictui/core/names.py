@@ -48,3 +48,8 @@ def fold(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return re.sub(r"[\W_]+", "", folded)
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 song`, `2 songs`, with thousands separators."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")

@@ -13,7 +13,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from lyrictui.core import paths
+from lyrictui.core.errors import LyricError
+from lyrictui.core.names import clean_name, plural
 from lyrictui.core.records import ArtistSummary
+from lyrictui.dialogs.confirm import ConfirmDialog
+from lyrictui.dialogs.text_prompt import TextPromptDialog
 from lyrictui.widgets.artist_detail import ArtistDetail
 from lyrictui.widgets.artist_table import ArtistTable
 
@@ -32,6 +36,9 @@ class LibraryScreen(Screen[None]):
 
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the library again"),
+        Binding("n", "rename", "Rename", id="rename", tooltip="Rename the selected artist"),
+        Binding("d", "delete", "Delete", id="delete",
+                tooltip="Delete the selected artist and everything it holds"),
     ]
 
     @dataclass
@@ -77,3 +84,51 @@ class LibraryScreen(Screen[None]):
     @on(ArtistTable.ArtistHighlighted)
     def show_detail(self, message: ArtistTable.ArtistHighlighted) -> None:
         self.query_one(ArtistDetail).artist_id = message.artist_id
+
+    # -- actions on the selected artist ---------------------------------------------------
+
+    def _selected(self) -> int | None:
+        artist_id = self.query_one(ArtistTable).selected_artist_id
+        if artist_id is None:
+            self.notify("Select an artist first.", severity="warning")
+        return artist_id
+
+    @work(exclusive=True, group="library-action", exit_on_error=False)
+    async def action_rename(self) -> None:
+        artist_id = self._selected()
+        if artist_id is None:
+            return
+        library = self.app.library  # type: ignore[attr-defined]
+        artist = library.artist_by_id(artist_id)
+        name = await self.app.push_screen_wait(
+            TextPromptDialog(f"Rename {artist.name}", "The artist's folder keeps its name.",
+                             value=artist.name, ok_label="Rename", check=clean_name)
+        )
+        if not name or name == artist.name:
+            return
+        try:
+            library.rename_artist(artist_id, name)
+        except LyricError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"Renamed to {name}.", markup=False)
+        self.action_refresh()
+
+    @work(exclusive=True, group="library-action", exit_on_error=False)
+    async def action_delete(self) -> None:
+        artist_id = self._selected()
+        if artist_id is None:
+            return
+        library = self.app.library  # type: ignore[attr-defined]
+        artist = library.artist_by_id(artist_id)
+        kept, skipped = library.song_counts(artist_id)
+        size = paths.dir_size(paths.artist_dir(artist.slug))
+        body = (
+            f"This deletes {plural(kept + skipped, 'song')}, every dataset, training run and model of "
+            f"{artist.name}, and frees {paths.human_size(size)} on disk. It cannot be undone."
+        )
+        if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {artist.name}?", body)):
+            return
+        freed = library.delete_artist(artist_id)
+        self.notify(f"Deleted {artist.name}: {paths.human_size(freed)} freed.", markup=False)
+        self.action_refresh()

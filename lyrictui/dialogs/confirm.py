@@ -1,0 +1,48 @@
+"""ConfirmDialog: a yes/no question that states exactly what will happen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Returns True for the confirming button, False for cancel or escape."""
+
+    DEFAULT_CSS = """
+    ConfirmDialog { align: center middle; }
+    ConfirmDialog > Vertical {
+        width: 64; height: auto; border: round $warning; background: $surface; padding: 1 2;
+    }
+    ConfirmDialog .dialog-title { text-style: bold; margin-bottom: 1; }
+    ConfirmDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    ConfirmDialog Button { margin-left: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, body: str, confirm_label: str = "Delete",
+                 *, destructive: bool = True) -> None:
+        super().__init__()
+        self._title, self._body = title, body
+        self._confirm_label, self._destructive = confirm_label, destructive
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self._title, classes="dialog-title", markup=False)
+            yield Static(self._body, id="confirm-body", markup=False)
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button(self._confirm_label, id="confirm",
+                             variant="error" if self._destructive else "primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

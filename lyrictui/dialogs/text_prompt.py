@@ -1,0 +1,69 @@
+"""TextPromptDialog: one line of text (a new name, a token), validated before it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from lyrictui.core.errors import LyricError
+
+
+class TextPromptDialog(ModalScreen[str | None]):
+    """Returns the cleaned text, or None when cancelled. `check` may raise LyricError."""
+
+    DEFAULT_CSS = """
+    TextPromptDialog { align: center middle; }
+    TextPromptDialog > Vertical {
+        width: 70; height: auto; border: round $primary; background: $surface; padding: 1 2;
+    }
+    TextPromptDialog .dialog-title { text-style: bold; }
+    TextPromptDialog #prompt-error { color: $error; height: auto; }
+    TextPromptDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    TextPromptDialog Button { margin-left: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, help_text: str = "", *, value: str = "",
+                 password: bool = False, ok_label: str = "OK",
+                 check: Callable[[str], str] | None = None) -> None:
+        super().__init__()
+        self._title, self._help, self._value = title, help_text, value
+        self._password, self._ok_label = password, ok_label
+        self._check = check or (lambda text: text.strip())
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self._title, classes="dialog-title", markup=False)
+            if self._help:
+                yield Static(self._help, markup=False)
+            yield Input(self._value, password=self._password, id="prompt-input")
+            yield Static("", id="prompt-error", markup=False)
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button(self._ok_label, id="ok", variant="primary")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        try:
+            value = self._check(self.query_one(Input).value)
+        except LyricError as exc:
+            self.query_one("#prompt-error", Static).update(str(exc))
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

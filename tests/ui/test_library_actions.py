@@ -1,0 +1,72 @@
+"""Library actions through the UI: rename and delete with their dialogs (Pilot)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lyrictui.app import Services, make_app
+from lyrictui.core import paths
+from lyrictui.core.library import Library
+from lyrictui.dialogs.confirm import ConfirmDialog
+from lyrictui.dialogs.text_prompt import TextPromptDialog
+from lyrictui.widgets.artist_table import ArtistTable
+
+SIZE = (100, 30)
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def stock() -> Library:
+    lib = Library()
+    artist = lib.add_artist("Old Name", "imported")
+    lib.add_song(artist.id, "A song", "some words", source_key="1")
+    folder = paths.models_dir(artist.slug) / "m"
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"\0" * 4096)
+    return lib
+
+
+async def test_rename_through_dialog_refuses_bad_names_first(lyrictui_home: Path) -> None:
+    lib = stock()
+    app = make_app(Services(library=lib))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptDialog)
+        app.screen.query_one("Input").value = "   "
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptDialog), "an empty name must not be accepted"
+        assert "empty" in str(app.screen.query_one("#prompt-error").render())
+        app.screen.query_one("Input").value = "New Name"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert [a.name for a in lib.list_artists()] == ["New Name"]
+        assert app.screen.query_one(ArtistTable).get_row_at(0)[0] == "New Name"
+
+
+async def test_delete_asks_with_size_and_cancel_keeps_everything(lyrictui_home: Path) -> None:
+    lib = stock()
+    slug = lib.list_artists()[0].slug
+    app = make_app(Services(library=lib))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        body = str(app.screen.query_one("#confirm-body").render())
+        assert "1 song," in body and "4.0 KB" in body
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert len(lib.list_artists()) == 1 and paths.artist_dir(slug).exists()
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(app, pilot)
+        assert lib.list_artists() == [] and not paths.artist_dir(slug).exists()
+        assert app.screen.has_class("-empty")
