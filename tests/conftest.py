@@ -44,7 +44,7 @@ def gpt2_tokenizer():
     from transformers import GPT2TokenizerFast
 
     tok = GPT2TokenizerFast(
-        vocab_file=str(TOKENIZER_DIR / "vocab.json"), merges_file=str(TOKENIZER_DIR / "merges.txt")
+        vocab=str(TOKENIZER_DIR / "vocab.json"), merges=str(TOKENIZER_DIR / "merges.txt")
     )
     tok.pad_token = tok.eos_token
     return tok

@@ -1,0 +1,134 @@
+"""Composer commands: suggest next lines, find rhymes, scan a song's syllables and scheme."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from lyrictui.commands.common import echo_json, open_library, safe
+from lyrictui.core.errors import InvalidInput
+
+
+def _read_text(path: str | None) -> str:
+    """The song from a file, `-` or (with no file) stdin; an interactive stdin reads as empty."""
+    if path is None or path == "-":
+        stream = sys.stdin
+        return "" if path is None and stream.isatty() else stream.read()
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise InvalidInput(f"no file at {path}")
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--file", "-f", "file", help="The song so far (default: stdin; `-` for stdin).")
+@click.option("--model", "-m", help="A model id from `lyrictui models`, a model folder, "
+              "`starter` or a hub id (default: the artist's best model).")
+@click.option("-n", "count", type=int, default=5, show_default=True, help="How many candidates.")
+@click.option("--rhyme-with", help="Rhyme with this line number of the song, or with this word.")
+@click.option("--syllables", type=int, help="Target syllables per line.")
+@click.option("--tolerance", type=int, default=1, show_default=True,
+              help="Allowed distance from --syllables.")
+@click.option("--temperature", type=float, help="Sampling temperature (default 0.9).")
+@click.option("--top-p", type=float, help="Nucleus sampling mass (default 0.95).")
+@click.option("--top-k", type=int, help="Keep this many tokens at most (default 50).")
+@click.option("--max-tokens", type=int, help="Token cap per line (default 24).")
+@click.option("--seed", type=int, help="Make the request reproducible.")
+@click.option("--words", "words", type=int, help="Instead of lines: the N likeliest next words.")
+@click.option("--device", help="cpu, cuda, mps (default: the best available).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def suggest(name: str | None, file: str | None, model: str | None, count: int,
+            rhyme_with: str | None, syllables: int | None, tolerance: int,
+            temperature: float | None, top_p: float | None, top_k: int | None,
+            max_tokens: int | None, seed: int | None, words: int | None, device: str | None,
+            as_json: bool) -> None:
+    """Suggest next lines for a song, from NAME's best model (or --model).
+
+    The song so far comes from --file or stdin; an empty song gets opening lines.
+    """
+    from lyrictui.core.suggest import Suggester
+
+    if name is None and model is None:
+        raise InvalidInput("name an artist (lyrictui suggest NAME) or pass --model")
+    song = _read_text(file)
+    if name is not None:
+        engine = Suggester.for_artist(open_library(), name, model=model, device=device)
+    else:
+        engine = Suggester.load(str(model), device=device)
+    if words is not None:
+        choices = engine.next_words(song, words)
+        if as_json:
+            echo_json([{"word": c.word, "probability": c.probability} for c in choices])
+        for c in [] if as_json else choices:
+            click.echo(f"{c.probability:7.2%}  {safe(c.word)}")
+        return
+    found = engine.suggest(song, count, seed=seed, rhyme_with=rhyme_with, syllables=syllables,
+                           tolerance=tolerance, temperature=temperature, top_p=top_p,
+                           top_k=top_k, max_tokens=max_tokens)
+    if as_json:
+        echo_json([c.__dict__ for c in found])
+        return
+    if not found:
+        click.echo("No suggestions: the model kept producing empty lines; try a higher "
+                   "--temperature or another model.")
+    for i, c in enumerate(found, 1):
+        marks = [f"{c.syllables} syl", c.rhyme_key or "-"]
+        if c.rhyme:
+            marks.append(f"{c.rhyme} rhyme")
+        if c.verbatim:
+            marks.append("VERBATIM from the lyrics")
+        click.echo(f"{i}. {safe(c.text)}  ({', '.join(marks)})")
+
+
+@click.command()
+@click.argument("word")
+@click.option("--near", is_flag=True, help="Near rhymes (same stressed vowel) instead.")
+@click.option("--limit", type=int, default=40, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def rhymes(word: str, near: bool, limit: int, as_json: bool) -> None:
+    """Perfect (or --near) rhymes for WORD, common words first."""
+    from lyrictui.core import prosody
+
+    if not prosody.words(word):
+        raise InvalidInput(f"{word!r} has no letters to rhyme")
+    found = prosody.rhymes(word, near=near, limit=max(1, limit))
+    key = prosody.rhyme_key(word)
+    if as_json:
+        echo_json({"word": word, "rhyme_key": key, "near": near, "rhymes": found})
+        return
+    if not found:
+        click.echo(f"No {'near ' if near else ''}rhymes for {safe(word)} (sound: {key}).")
+        return
+    click.echo(", ".join(found))
+
+
+@click.command()
+@click.argument("file")
+@click.option("--near", is_flag=True, help="Count near rhymes (same vowel) in the scheme.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def scan(file: str, near: bool, as_json: bool) -> None:
+    """Each line of FILE (`-` for stdin) with its syllables and rhyme letter."""
+    from lyrictui.core import prosody
+
+    lines = prosody.scan(_read_text(file), near=near)
+    while lines and not lines[-1].text.strip():
+        lines.pop()
+    if as_json:
+        echo_json([li.__dict__ for li in lines])
+        return
+    for li in lines:
+        if li.syllables is None:
+            click.echo(f"{'':>3} {'':1}  {safe(li.text)}")
+        else:
+            click.echo(f"{li.syllables:>3} {li.letter or '':1}  {safe(li.text)}")
+
+
+COMMANDS = [suggest, rhymes, scan]
