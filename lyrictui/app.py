@@ -33,6 +33,8 @@ class Services:
     """What the app works with; tests hand in their own (a library in a temp home, fakes)."""
 
     library: Library = field(default_factory=Library)
+    engines: dict[str, object] = field(default_factory=dict)
+    """Suggestion engines by model folder, loaded once and kept warm across screens."""
 
 
 class LyricApp(App[None]):
@@ -44,10 +46,14 @@ class LyricApp(App[None]):
     MODES = {"library": LibraryScreen, "training": TrainingScreen, "composer": ComposerScreen}
     DEFAULT_MODE = "library"
     BINDINGS = [
-        Binding("1", "switch_mode('library')", "Library", id="library"),
-        Binding("2", "switch_mode('training')", "Training", id="training"),
-        Binding("3", "switch_mode('composer')", "Composer", id="composer"),
-        Binding("question_mark,f1", "help", "Help", key_display="?", id="help"),
+        Binding("f2,1", "switch_mode('library')", "Library", key_display="F2", id="library",
+                tooltip="Artists, songs, datasets, models (also 1 outside the editor)"),
+        Binding("f3,2", "switch_mode('training')", "Training", key_display="F3",
+                id="training", tooltip="Training runs (also 2 outside the editor)"),
+        Binding("f4,3", "switch_mode('composer')", "Composer", key_display="F4",
+                id="composer", tooltip="Write with suggestions (also 3 outside the editor)"),
+        Binding("f1,question_mark", "help", "Help", key_display="F1", id="help",
+                tooltip="Every key (also ? outside the editor)"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 

@@ -67,10 +67,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def _register() -> None:
     # One import per line: each area's module adds its own commands (cheap imports only).
+    from lyrictui.commands import compose as compose_commands
+    from lyrictui.commands import drafts as drafts_commands
     from lyrictui.commands import library as library_commands
 
     modules = [
         library_commands,
+        drafts_commands,
+        compose_commands,
     ]
     for module in modules:
         for command in module.COMMANDS:

@@ -1,24 +1,445 @@
-"""The Composer section: write a song with an artist's model suggesting next lines."""
+"""The Composer section: write a song while an artist's model offers next lines.
+
+Suggestions follow Textual's dictionary example: one exclusive worker per request, cancelled
+as soon as the writer types on, and a result is dropped when the text it continues is no
+longer the text on screen. Drafts autosave to the library a moment after each change.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+import threading
+from dataclasses import dataclass
+from pathlib import Path
 
-EMPTY_TEXT = (
-    "[b]No model to write with yet.[/b]\n\n"
-    "The composer suggests next lines in an artist's style once the artist has a model:\n"
-    "  1. add lyrics (Library: lyrictui scrape / import, or the bundled demo)\n"
-    "  2. train a model: lyrictui train NAME\n"
-    "  3. come back here (key 3)."
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Label, Select, Static
+from textual.worker import get_current_worker
+
+from lyrictui.core import drafts as drafts_mod
+from lyrictui.core import prosody
+from lyrictui.core.errors import Cancelled, LyricError
+from lyrictui.dialogs.open_draft import OpenDraftDialog
+from lyrictui.dialogs.text_prompt import TextPromptDialog
+from lyrictui.widgets.line_gutter import LineGutter
+from lyrictui.widgets.song_editor import SongEditor
+from lyrictui.widgets.suggestion_list import ShownCandidate, SuggestionList
+
+AUTOSAVE_DELAY_S = 1.0
+SUGGEST_DELAY_S = 0.35
+SECTIONS = {"verse": "[Verse]", "chorus": "[Chorus]", "bridge": "[Bridge]"}
+TEMPERATURES = (0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4)
+NO_MODEL_TEXT = (
+    "No trained model yet. Pick the bundled starter above (a small demo model trained on "
+    "public-domain verse: it works offline but writes generic verse). For lines in an artist's "
+    "style, add the artist in the Library and train: lyrictui train NAME (best on a GPU)."
 )
 
 
+@dataclass(frozen=True)
+class ModelChoice:
+    """One entry of the model picker."""
+
+    key: str  # model id, or "starter"
+    label: str
+    path: str
+    artist_id: int | None
+
+
 class ComposerScreen(Screen[None]):
-    """The song editor with suggestions beside it."""
+    """Song editor, rhyme/syllable gutter, and the suggestion panel."""
+
+    BINDINGS = [
+        Binding("ctrl+g", "suggest", "Suggest", id="suggest", tooltip="New candidate lines"),
+        Binding("ctrl+l", "lock_rhyme", "Rhyme lock", id="lock-rhyme",
+                tooltip="Make candidates rhyme with the line under the cursor (again: unlock)"),
+        Binding("ctrl+b", "lock_syllables", "Syllable lock", id="lock-syllables",
+                tooltip="Aim candidates at the syllable count of the cursor's line"),
+        Binding("alt+up", "temperature(1)", "Hotter", id="hotter", show=False),
+        Binding("alt+down", "temperature(-1)", "Cooler", id="cooler", show=False),
+        Binding("f8", "word_mode", "Words", id="word-mode",
+                tooltip="Show the likeliest next words instead of whole lines"),
+        Binding("alt+v", "section('verse')", "[Verse]", id="verse", show=False),
+        Binding("alt+c", "section('chorus')", "[Chorus]", id="chorus", show=False),
+        Binding("alt+b", "section('bridge')", "[Bridge]", id="bridge", show=False),
+        Binding("ctrl+s", "save", "Save", id="save"),
+        Binding("ctrl+o", "open_draft", "Open", id="open"),
+        Binding("ctrl+n", "new_draft", "New", id="new"),
+        Binding("f9", "export", "Export", id="export", show=False,
+                tooltip="Write the draft to a .txt or .md file"),
+    ]
+
+    @dataclass
+    class Scanned(Message):
+        text: str
+        infos: list[prosody.LineInfo]
+
+    @dataclass
+    class SuggestionsReady(Message):
+        context: str
+        candidates: list[ShownCandidate]
+        words: bool
+
+    @dataclass
+    class SuggestFailed(Message):
+        reason: str
+
+    @dataclass
+    class EngineReady(Message):
+        key: str
+        engine: object
+
+    @dataclass
+    class ChoicesLoaded(Message):
+        choices: list[ModelChoice]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.draft_id: int | None = None
+        self.choice: ModelChoice | None = None
+        self.choices: dict[str, ModelChoice] = {}
+        self.rhyme_line: int | None = None
+        self.syllable_target: int | None = None
+        self.temperature_index = TEMPERATURES.index(0.9)
+        self.word_mode = False
+        self._autosave: Timer | None = None
+        self._suggest_timer: Timer | None = None
+        self._cancel = threading.Event()
+        self._saved_text = ""
+        self._text = ""  # the editor's text, kept here so saving works while unmounting
+
+    # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(EMPTY_TEXT, id="composer-empty", classes="empty-state")
+        with Horizontal(id="composer-top"):
+            yield Select[str]([], prompt="Choose a model", id="model-picker", allow_blank=True)
+            yield Label("", id="composer-locks")
+        with Horizontal(id="composer-body"):
+            yield LineGutter(id="gutter")
+            yield SongEditor(id="song")
+            with Vertical(id="suggest-pane"):
+                yield Label("Suggestions", id="suggest-title")
+                yield SuggestionList(id="suggestions")
+                yield Static(NO_MODEL_TEXT, id="suggest-status", markup=False)
         yield Footer()
+
+    def on_mount(self) -> None:
+        editor = self.query_one(SongEditor)
+        self.watch(editor, "scroll_y", self._sync_gutter, init=False)
+        self.load_choices()
+        self._show_locks()
+        editor.focus()
+
+    def on_screen_resume(self) -> None:
+        self.load_choices()
+
+    def _sync_gutter(self, scroll_y: float) -> None:
+        self.query_one(LineGutter).offset = int(scroll_y)
+
+    # -- models ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="model-choices", exit_on_error=False,
+          description="Listing models")
+    def load_choices(self) -> None:
+        from lyrictui.core.bases import starter_dir
+
+        library = self.app.library  # type: ignore[attr-defined]
+        artists = {a.id: a.name for a in library.list_artists()}
+        choices = [
+            ModelChoice(m.id, f"{artists.get(m.artist_id, '?')} — {m.method}"
+                        + (f", ppl {m.perplexity:.0f}" if m.perplexity else ""),
+                        m.path, m.artist_id)
+            for m in library.list_models()
+        ]
+        starter = starter_dir()
+        if (starter / "model.safetensors").exists() and not any(
+            Path(c.path) == starter for c in choices
+        ):
+            choices.append(ModelChoice("starter", "Starter (small demo model)", str(starter), None))
+        self.post_message(self.ChoicesLoaded(choices))
+
+    def on_composer_screen_choices_loaded(self, message: ChoicesLoaded) -> None:
+        self.choices = {c.key: c for c in message.choices}
+        picker = self.query_one("#model-picker", Select)
+        current = picker.value
+        picker.set_options([(c.label, c.key) for c in message.choices])
+        if isinstance(current, str) and current in self.choices:
+            picker.value = current
+        elif self.choice is None and message.choices:
+            trained = [c for c in message.choices if c.key != "starter"]
+            picker.value = (trained or message.choices)[0].key
+
+    @on(Select.Changed, "#model-picker")
+    def model_picked(self, event: Select.Changed) -> None:
+        if not isinstance(event.value, str) or event.value not in self.choices:
+            return
+        choice = self.choices[event.value]
+        if self.choice == choice:
+            return
+        self.choice = choice
+        self._status(f"Loading {choice.label}…")
+        self.query_one(SuggestionList).loading = True
+        self.load_engine(choice)
+
+    @work(thread=True, exclusive=True, group="model-load", exit_on_error=False,
+          description="Loading a model")
+    def load_engine(self, choice: ModelChoice) -> None:
+        from lyrictui.core.suggest import Suggester
+
+        engines = self.app.services.engines  # type: ignore[attr-defined]
+        library = self.app.library  # type: ignore[attr-defined]
+        try:
+            engine = engines.get(choice.path)
+            if engine is None:
+                engine = Suggester.load(choice.path)
+                if choice.artist_id is not None:
+                    # So a candidate copied from the training lyrics can be flagged.
+                    engine.set_reference_lyrics(s.lyrics for s in library.songs(choice.artist_id))
+        except LyricError as exc:
+            self.post_message(self.SuggestFailed(str(exc)))
+            return
+        engines[choice.path] = engine
+        self.post_message(self.EngineReady(choice.key, engine))
+
+    def on_composer_screen_engine_ready(self, message: EngineReady) -> None:
+        self.query_one(SuggestionList).loading = False
+        if self.choice is None or message.key != self.choice.key:
+            return
+        self._status(f"{self.choice.label}: ready. Finish a line or press ctrl+g.")
+        self.schedule_suggest(0)
+
+    @property
+    def engine(self) -> object | None:
+        if self.choice is None:
+            return None
+        return self.app.services.engines.get(self.choice.path)  # type: ignore[attr-defined]
+
+    # -- typing ----------------------------------------------------------------------------
+
+    @on(SongEditor.Changed)
+    def song_changed(self, event: SongEditor.Changed) -> None:
+        text = self._text = event.text_area.text
+        self._cancel.set()  # whatever is being generated is for older text
+        self.scan(text)
+        if self._autosave is not None:
+            self._autosave.stop()
+        self._autosave = self.set_timer(AUTOSAVE_DELAY_S, self.action_save)
+        editor = self.query_one(SongEditor)
+        row, column = editor.cursor_location
+        if column == 0 and row > 0 and editor.document.get_line(row - 1).strip():
+            self.schedule_suggest(SUGGEST_DELAY_S)  # a line was just finished
+
+    @work(thread=True, exclusive=True, group="scan", exit_on_error=False,
+          description="Counting syllables")
+    def scan(self, text: str) -> None:
+        self.post_message(self.Scanned(text, prosody.scan(text)))
+
+    def on_composer_screen_scanned(self, message: Scanned) -> None:
+        if message.text == self.query_one(SongEditor).text:
+            self.query_one(LineGutter).infos = tuple(message.infos)
+
+    # -- suggestions -----------------------------------------------------------------------
+
+    def schedule_suggest(self, delay: float) -> None:
+        if self._suggest_timer is not None:
+            self._suggest_timer.stop()
+        self._suggest_timer = self.set_timer(delay, self.action_suggest) if delay else None
+        if not delay:
+            self.action_suggest()
+
+    def action_suggest(self) -> None:
+        engine = self.engine
+        if engine is None:
+            if self.choice is None:
+                self._status(NO_MODEL_TEXT)
+            return
+        editor = self.query_one(SongEditor)
+        context = editor.text_before_cursor()
+        self._cancel.set()
+        self._cancel = threading.Event()
+        self._status("Thinking…" if not self.word_mode else "Looking for next words…")
+        self.generate(engine, context, self._request_options(editor.text), self._cancel)
+
+    def _request_options(self, text: str) -> dict:
+        lines = text.split("\n")
+        options: dict = {"temperature": TEMPERATURES[self.temperature_index]}
+        if self.rhyme_line is not None and self.rhyme_line < len(lines):
+            last_words = prosody.words(lines[self.rhyme_line])
+            if last_words:
+                options["rhyme_with"] = last_words[-1]
+        if self.syllable_target is not None:
+            options["syllables"] = self.syllable_target
+        return options
+
+    @work(thread=True, exclusive=True, group="suggest", exit_on_error=False,
+          description="Suggesting lines")
+    def generate(self, engine, context: str, options: dict, cancel: threading.Event) -> None:
+        worker = get_current_worker()
+        try:
+            if self.word_mode:
+                found = engine.next_words(context, k=8)
+                shown = [ShownCandidate(w.word, prosody.line_syllables(w.word),
+                                        f"{100 * w.probability:.0f} %") for w in found]
+            else:
+                found = engine.suggest(context, n=5, cancel=cancel, **options)
+                shown = [ShownCandidate(c.text, c.syllables, c.rhyme_key, c.verbatim)
+                         for c in found]
+        except Cancelled:
+            return
+        except LyricError as exc:
+            self.post_message(self.SuggestFailed(str(exc)))
+            return
+        if not worker.is_cancelled and not cancel.is_set():
+            self.post_message(self.SuggestionsReady(context, shown, self.word_mode))
+
+    def on_composer_screen_suggestions_ready(self, message: SuggestionsReady) -> None:
+        editor = self.query_one(SongEditor)
+        if message.context != editor.text_before_cursor():
+            return  # made for text that is no longer on screen
+        self.query_one(SuggestionList).show(message.candidates)
+        at_line_start = editor.cursor_location[1] == 0
+        if message.candidates and at_line_start and not message.words:
+            editor.suggestion = message.candidates[0].text
+        if not message.candidates:
+            self._status("The model offered nothing usable here: ctrl+g tries again.")
+            return
+        self._status(f"{len(message.candidates)} {'words' if message.words else 'lines'}: "
+                     "1-5 in the list, alt+1-5 or Tab in the editor, ctrl+g for new ones.")
+
+    def on_composer_screen_suggest_failed(self, message: SuggestFailed) -> None:
+        self.query_one(SuggestionList).loading = False
+        self._status(message.reason)
+        self.notify(message.reason, severity="error", markup=False)
+
+    @on(SuggestionList.Accepted)
+    def take_from_list(self, message: SuggestionList.Accepted) -> None:
+        self._take(message.text)
+
+    @on(SongEditor.AcceptRequested)
+    def take_from_editor(self, message: SongEditor.AcceptRequested) -> None:
+        candidates = self.query_one(SuggestionList).candidates
+        if 0 <= message.index < len(candidates):
+            self._take(candidates[message.index].text)
+
+    @on(SuggestionList.RegenerateRequested)
+    def regenerate(self) -> None:
+        self.action_suggest()
+
+    def _take(self, text: str) -> None:
+        editor = self.query_one(SongEditor)
+        editor.suggestion = ""
+        if self.word_mode:
+            before = editor.text_before_cursor()
+            editor.insert(text if not before or before[-1] in " \n" else " " + text)
+        else:
+            editor.insert_line(text)
+        editor.focus()
+        if not self.word_mode:
+            self.schedule_suggest(0)
+
+    # -- knobs -----------------------------------------------------------------------------
+
+    def action_lock_rhyme(self) -> None:
+        row = self.query_one(SongEditor).cursor_location[0]
+        self.rhyme_line = None if self.rhyme_line == row else row
+        self._show_locks()
+
+    def action_lock_syllables(self) -> None:
+        editor = self.query_one(SongEditor)
+        count = prosody.line_syllables(editor.document.get_line(editor.cursor_location[0]))
+        self.syllable_target = None if self.syllable_target is not None or not count else count
+        self._show_locks()
+
+    def action_temperature(self, step: int) -> None:
+        self.temperature_index = max(0, min(len(TEMPERATURES) - 1, self.temperature_index + step))
+        self._show_locks()
+
+    def action_word_mode(self) -> None:
+        self.word_mode = not self.word_mode
+        self._show_locks()
+        self.action_suggest()
+
+    def action_section(self, key: str) -> None:
+        editor = self.query_one(SongEditor)
+        editor.insert_line(SECTIONS[key])
+
+    def _show_locks(self) -> None:
+        parts = [f"temperature {TEMPERATURES[self.temperature_index]:.1f} (alt+↑/↓)"]
+        if self.rhyme_line is not None:
+            parts.append(f"rhyme with line {self.rhyme_line + 1}")
+        if self.syllable_target is not None:
+            parts.append(f"{self.syllable_target} syllables")
+        if self.word_mode:
+            parts.append("word mode")
+        self.query_one("#composer-locks", Label).update("  ·  ".join(parts))
+
+    def _status(self, text: str) -> None:
+        self.query_one("#suggest-status", Static).update(text)
+
+    # -- drafts ----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        text = self._text
+        if text == self._saved_text or (not text.strip() and self.draft_id is None):
+            return
+        library = self.app.library  # type: ignore[attr-defined]
+        draft = library.save_draft(
+            self.draft_id, title=drafts_mod.title_of(text), text=text,
+            artist_id=self.choice.artist_id if self.choice else None,
+            model_id=self.choice.key if self.choice else None,
+        )
+        self.draft_id, self._saved_text = draft.id, text
+        self.sub_title = f"draft: {draft.title}"
+
+    @work(exclusive=True, group="drafts", exit_on_error=False)
+    async def action_open_draft(self) -> None:
+        self.action_save()
+        library = self.app.library  # type: ignore[attr-defined]
+        draft_id = await self.app.push_screen_wait(OpenDraftDialog(library.list_drafts()))
+        if draft_id is None:
+            return
+        draft = library.get_draft(draft_id)
+        self.draft_id, self._saved_text = draft.id, draft.text
+        editor = self.query_one(SongEditor)
+        editor.load_text(draft.text)
+        editor.move_cursor(editor.document.end)
+        self.sub_title = f"draft: {draft.title}"
+
+    def action_new_draft(self) -> None:
+        self.action_save()
+        self.draft_id, self._saved_text = None, ""
+        self.query_one(SongEditor).load_text("")
+        self.query_one(SuggestionList).show([])
+        self.sub_title = "new draft"
+
+    @work(exclusive=True, group="drafts", exit_on_error=False)
+    async def action_export(self) -> None:
+        self.action_save()
+        if self.draft_id is None:
+            self.notify("Nothing to export yet: write a line first.", severity="warning")
+            return
+        library = self.app.library  # type: ignore[attr-defined]
+        draft = library.get_draft(self.draft_id)
+        suggested = Path.home() / f"{drafts_mod.safe_file_stem(draft.title)}.txt"
+        target = await self.app.push_screen_wait(
+            TextPromptDialog("Export the draft", "A .txt or .md file name.",
+                             value=str(suggested), ok_label="Export")
+        )
+        if not target:
+            return
+        try:
+            written = drafts_mod.export(draft, Path(target))
+        except LyricError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"Saved to {written}", markup=False)
+
+    def on_unmount(self) -> None:
+        self._cancel.set()
+        self.action_save()

@@ -1,0 +1,60 @@
+"""Drafts: titles, and export to .txt or .md (written atomically)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lyrictui.core.errors import InvalidInput, LyricError
+from lyrictui.core.prosody import is_header
+from lyrictui.core.records import Draft
+
+UNTITLED = "Untitled"
+FORMATS = ("txt", "md")
+
+
+def title_of(text: str) -> str:
+    """A draft's title: its first line that is not a section header, cut to 60 characters."""
+    for line in text.split("\n"):
+        if line.strip() and not is_header(line):
+            return " ".join(line.split())[:60]
+    return UNTITLED
+
+
+def render(draft: Draft, fmt: str) -> str:
+    """The draft as plain text, or Markdown with hard line breaks and headers in bold."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}: use txt or md")
+    text = draft.text.rstrip("\n") + "\n"
+    if fmt == "txt":
+        return text
+    out = [f"# {draft.title}", ""]
+    for line in text.rstrip("\n").split("\n"):
+        if is_header(line):
+            out.append(f"**{line.strip()}**  ")
+        else:
+            out.append(f"{line}  " if line.strip() else "")
+    return "\n".join(out) + "\n"
+
+
+def export(draft: Draft, path: Path, fmt: str | None = None) -> Path:
+    """Write the draft to `path` (format from the suffix unless given); never half-written."""
+    path = path.expanduser()
+    fmt = fmt or ("md" if path.suffix.lower() == ".md" else "txt")
+    content = render(draft, fmt)
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a folder: give a file name such as {path / 'song.txt'}")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LyricError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def safe_file_stem(title: str) -> str:
+    """A file name stem from a title: letters, digits, spaces and dashes only."""
+    stem = "".join(ch if ch.isalnum() or ch in " -_" else " " for ch in title)
+    return "-".join(stem.split())[:50] or "song"

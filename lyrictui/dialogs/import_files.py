@@ -1,0 +1,91 @@
+"""ImportFilesDialog: an artist name and the files or folder holding their lyrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DirectoryTree, Input, Label, Static
+
+from lyrictui.core.errors import LyricError
+from lyrictui.core.names import clean_name
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    artist: str
+    path: Path
+
+
+class ImportFilesDialog(ModalScreen[ImportRequest | None]):
+    """Pick a .txt/.md file or a folder in the tree (or type a path); returns an ImportRequest."""
+
+    DEFAULT_CSS = """
+    ImportFilesDialog { align: center middle; }
+    ImportFilesDialog > Vertical {
+        width: 90%; max-width: 110; height: 90%; border: round $primary;
+        background: $surface; padding: 1 2;
+    }
+    ImportFilesDialog .dialog-title { text-style: bold; margin-bottom: 1; }
+    ImportFilesDialog DirectoryTree { height: 1fr; border: round $panel; }
+    ImportFilesDialog #import-error { color: $error; height: auto; }
+    ImportFilesDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    ImportFilesDialog Button { margin-left: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, start: Path | None = None, artist: str = "") -> None:
+        super().__init__()
+        self._start = start or Path.home()
+        self._artist = artist
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Import your own lyrics", classes="dialog-title")
+            yield Label("Artist name (new or existing)")
+            yield Input(self._artist, placeholder="e.g. My Band", id="import-name")
+            yield Label("File or folder (.txt / .md; one song per file, or songs split by ---)")
+            yield Input(str(self._start), id="import-path")
+            yield DirectoryTree(self._start, id="import-tree")
+            yield Static("", id="import-error", markup=False)
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Import", id="ok", variant="primary")
+
+    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        self.query_one("#import-path", Input).value = str(event.path)
+
+    def on_directory_tree_directory_selected(
+        self, event: DirectoryTree.DirectorySelected
+    ) -> None:
+        self.query_one("#import-path", Input).value = str(event.path)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        error = self.query_one("#import-error", Static)
+        try:
+            name = clean_name(self.query_one("#import-name", Input).value)
+        except LyricError as exc:
+            error.update(str(exc))
+            return
+        path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+        if not path.exists():
+            error.update(f"{path} does not exist: pick a file or folder in the tree")
+            return
+        self.dismiss(ImportRequest(name, path))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,75 @@
+"""SuggestionList: candidate next lines with syllables and rhyme; 1-5 or enter takes one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+
+@dataclass(frozen=True)
+class ShownCandidate:
+    """What the list shows for one candidate."""
+
+    text: str
+    syllables: int
+    rhyme: str | None  # the rhyme letter against the stanza, or the rhyme key
+    verbatim: bool = False
+
+
+class SuggestionList(OptionList):
+    """The panel of candidates. Posts `Accepted` with the line the writer took."""
+
+    BINDINGS = [
+        *[
+            Binding(str(n), f"take({n - 1})", f"Take {n}", show=n == 1, key_display="1-5",
+                    id=f"take-{n}")
+            for n in range(1, 6)
+        ],
+        Binding("r", "regenerate", "Regenerate", id="regenerate"),
+    ]
+
+    @dataclass
+    class Accepted(Message):
+        suggestion_list: SuggestionList
+        text: str
+
+    @dataclass
+    class RegenerateRequested(Message):
+        suggestion_list: SuggestionList
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.candidates: list[ShownCandidate] = []
+
+    def show(self, candidates: list[ShownCandidate]) -> None:
+        self.candidates = list(candidates)
+        self.clear_options()
+        for number, c in enumerate(self.candidates, start=1):
+            label = Text()
+            label.append(f"{number} ", style="bold")
+            label.append(c.text)
+            label.append(f"  {c.syllables} syl", style="dim")
+            if c.rhyme:
+                label.append(f" · {c.rhyme}", style="dim")
+            if c.verbatim:
+                label.append("  (in training lyrics)", style="italic yellow")
+            self.add_option(Option(label, id=str(number - 1)))
+        if self.candidates:
+            self.highlighted = 0
+
+    def action_take(self, index: int) -> None:
+        if 0 <= index < len(self.candidates):
+            self.post_message(self.Accepted(self, self.candidates[index].text))
+
+    def action_regenerate(self) -> None:
+        self.post_message(self.RegenerateRequested(self))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.action_take(int(event.option.id))
