@@ -1,0 +1,110 @@
+"""The composer with a real (tiny) model: suggestions, taking one by key, drafts (Pilot)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from conftest import build_tiny_gpt2
+
+from lyrictui.app import Services, make_app
+from lyrictui.core import paths
+from lyrictui.core.library import Library
+from lyrictui.dialogs.open_draft import OpenDraftDialog
+from lyrictui.screens.composer import ComposerScreen
+from lyrictui.widgets.line_gutter import LineGutter
+from lyrictui.widgets.song_editor import SongEditor
+from lyrictui.widgets.suggestion_list import SuggestionList
+
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def stocked(gpt2_tokenizer) -> Library:
+    lib = Library()
+    artist = lib.add_artist("Tiny Band", "imported")
+    lib.add_song(artist.id, "One", "hello there my friend", source_key="1")
+    folder = build_tiny_gpt2(paths.models_dir(artist.slug) / "tiny", gpt2_tokenizer)
+    lib.add_model("tiny", artist.id, base="gpt2", method="full", path=str(folder),
+                  val_loss=5.0, perplexity=148.0, size_bytes=paths.dir_size(folder))
+    return lib
+
+
+async def wait_for(pilot, seen: list, kind: type, timeout: float = 30.0):
+    """Wait (on messages, not a fixed sleep) until a message of `kind` was posted."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not any(isinstance(m, kind) for m in seen):
+        assert loop.time() < deadline, f"no {kind.__name__} within {timeout} s"
+        await pilot.pause(0.05)
+    return next(m for m in seen if isinstance(m, kind))
+
+
+async def test_write_take_a_suggestion_undo_save_and_reopen(stocked: Library) -> None:
+    seen: list = []
+    app = make_app(Services(library=stocked))
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        assert isinstance(screen, ComposerScreen)
+        await wait_for(pilot, seen, ComposerScreen.EngineReady)
+        editor = screen.query_one(SongEditor)
+        await pilot.press(*"The night is long", "enter")
+        seen.clear()
+        ready = await wait_for(pilot, seen, ComposerScreen.SuggestionsReady)
+        assert ready.context == "The night is long\n"
+        shown = screen.query_one(SuggestionList).candidates
+        assert 1 <= len(shown) <= 5
+        assert all(c.text.strip() and "\n" not in c.text for c in shown)
+        assert len({c.text for c in shown}) == len(shown)
+        # The gutter counts syllables beside each line.
+        assert screen.query_one(LineGutter).infos[0].syllables == 4
+        await pilot.press("alt+1")
+        await pilot.pause()
+        assert editor.text.split("\n")[:2] == ["The night is long", shown[0].text]
+        await pilot.press("ctrl+z")  # undo takes the accepted line back
+        await pilot.pause()
+        assert editor.text.split("\n")[0] == "The night is long"
+        assert shown[0].text not in editor.text
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        drafts = stocked.list_drafts()
+        assert [d.title for d in drafts] == ["The night is long"]
+        assert drafts[0].text == editor.text
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert editor.text == ""
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenDraftDialog)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert editor.text == drafts[0].text
+
+
+async def test_stale_suggestions_are_dropped(stocked: Library) -> None:
+    seen: list = []
+    app = make_app(Services(library=stocked))
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        await wait_for(pilot, seen, ComposerScreen.EngineReady)
+        await pilot.press(*"First line", "enter")
+        await pilot.pause()
+        before = list(screen.query_one(SuggestionList).candidates)
+        # A result made for text that is no longer on screen must not be shown.
+        screen.post_message(ComposerScreen.SuggestionsReady("something else\n", [], False))
+        await pilot.pause()
+        assert screen.query_one(SuggestionList).candidates == before
+
+
+async def test_no_model_explains_how_to_get_one(lyrictui_home: Path) -> None:
+    app = make_app(Services(library=Library()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = str(app.screen.query_one("#suggest-status").render())
+        assert "train" in status and "starter" in status
