@@ -70,11 +70,13 @@ def _register() -> None:
     from lyrictui.commands import compose as compose_commands
     from lyrictui.commands import drafts as drafts_commands
     from lyrictui.commands import library as library_commands
+    from lyrictui.commands import songs as songs_commands
 
     modules = [
         library_commands,
         drafts_commands,
         compose_commands,
+        songs_commands,
     ]
     for module in modules:
         for command in module.COMMANDS:

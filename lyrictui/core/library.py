@@ -10,6 +10,7 @@ import hashlib
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from lyrictui.core.records import (
     DatasetRecord,
     Draft,
     Model,
+    NewSong,
     Run,
     Song,
 )
@@ -304,13 +306,21 @@ class Library:
         return [Model(**row) for row in rows]
 
     def delete_model(self, model_id: str) -> int:
-        """Delete a model's row and folder; returns the bytes freed."""
+        """Delete a model's row and folder; returns the bytes freed.
+
+        A folder outside the data home (the bundled starter, registered as the demo's model)
+        is not the library's to delete: only the row goes, and 0 bytes are freed.
+        """
         model = self.get_model(model_id)
-        folder = paths.inside_home(Path(model.path))
-        freed = paths.dir_size(folder)
+        try:
+            folder: Path | None = paths.inside_home(Path(model.path))
+        except InvalidInput:
+            folder = None
+        freed = paths.dir_size(folder) if folder is not None else 0
         with self.db.write() as conn:
             conn.execute("DELETE FROM models WHERE id = ?", (model_id,))
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         return freed
 
     # -- drafts --------------------------------------------------------------------------
@@ -375,6 +385,89 @@ class Library:
                     dataset=dataset,
                     latest_run=runs[0] if runs else None,
                     best_model=models[0] if models else None,
+                    songs_fingerprint=self.songs_fingerprint(artist.id),
                 )
             )
         return result
+
+    # -- songs in bulk (import, re-scrape) -------------------------------------------------
+
+    def add_songs(self, artist_id: int, songs: Sequence[NewSong]) -> list[Song | None]:
+        """Store several songs in ONE transaction: all of them or, on any error, none.
+
+        Same rules as `add_song` per song (None for a stored `source_key`, duplicates of kept
+        songs, including earlier ones of the same batch, stored as skipped).
+        """
+        stored: list[Song | None] = []
+        with self.db.write() as conn:
+            for song in songs:
+                digest = content_hash(song.lyrics)
+                if song.source_key is not None and conn.execute(
+                    "SELECT 1 FROM songs WHERE artist_id = ? AND source_key = ?",
+                    (artist_id, song.source_key),
+                ).fetchone():
+                    stored.append(None)
+                    continue
+                reason = song.skipped_reason
+                if reason is None:
+                    twin = conn.execute(
+                        "SELECT title FROM songs WHERE artist_id = ? AND content_hash = ?"
+                        " AND skipped_reason IS NULL LIMIT 1",
+                        (artist_id, digest),
+                    ).fetchone()
+                    if twin is not None:
+                        reason = f'duplicate of "{twin["title"]}"'
+                cur = conn.execute(
+                    "INSERT INTO songs (artist_id, title, lyrics, content_hash, source_key,"
+                    " genius_id, url, skipped_reason, fetched_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (artist_id, song.title, song.lyrics, digest, song.source_key,
+                     song.genius_id, song.url, reason, time.time()),
+                )
+                row = conn.execute("SELECT * FROM songs WHERE id = ?", (cur.lastrowid,)).fetchone()
+                stored.append(Song(**row))
+        return stored
+
+    def forget_songs(self, artist_id: int, *, skipped_reason: str) -> list[str]:
+        """Delete the artist's songs skipped for exactly this reason; returns their source keys
+        (e.g. features skipped earlier, fetched again by `scrape --include-features`)."""
+        with self.db.write() as conn:
+            rows = conn.execute(
+                "SELECT source_key FROM songs WHERE artist_id = ? AND skipped_reason = ?",
+                (artist_id, skipped_reason),
+            ).fetchall()
+            conn.execute(
+                "DELETE FROM songs WHERE artist_id = ? AND skipped_reason = ?",
+                (artist_id, skipped_reason),
+            )
+        return [row[0] for row in rows if row[0] is not None]
+
+    # -- model location (the demo's bundled starter moves when the package is reinstalled) --
+
+    def set_model_path(self, model_id: str, path: str, size_bytes: int) -> None:
+        """Point a model's row at a new folder (keeps its id, so drafts still name it)."""
+        with self.db.write() as conn:
+            conn.execute(
+                "UPDATE models SET path = ?, size_bytes = ? WHERE id = ?",
+                (path, size_bytes, model_id),
+            )
+
+    # -- packed datasets: staleness ----------------------------------------------------------
+
+    def songs_fingerprint(self, artist_id: int) -> str:
+        """Fingerprint of the artist's kept songs in stored order (see `fingerprint_songs`)."""
+        rows = self.db.conn.execute(
+            "SELECT content_hash FROM songs WHERE artist_id = ? AND skipped_reason IS NULL"
+            " ORDER BY id",
+            (artist_id,),
+        )
+        return fingerprint_songs(row[0] for row in rows)
+
+
+def fingerprint_songs(content_hashes: Iterable[str]) -> str:
+    """sha256 of the songs' content hashes in order: a packed dataset's key starts with its
+    first 16 hex digits, so staleness is one query, with no tokenizer loaded."""
+    digest = hashlib.sha256()
+    for value in content_hashes:
+        digest.update(value.encode("ascii") + b"\n")
+    return digest.hexdigest()

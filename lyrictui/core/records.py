@@ -109,3 +109,18 @@ class ArtistSummary:
     dataset: DatasetRecord | None
     latest_run: Run | None
     best_model: Model | None
+    # Fingerprint of the kept songs (Library.songs_fingerprint): a dataset whose key does not
+    # start with it was packed from other songs, so it is stale.
+    songs_fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class NewSong:
+    """A song to store with `Library.add_songs` (same fields as `Library.add_song`)."""
+
+    title: str
+    lyrics: str
+    source_key: str | None = None
+    genius_id: int | None = None
+    url: str | None = None
+    skipped_reason: str | None = None
