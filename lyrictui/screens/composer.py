@@ -173,11 +173,23 @@ class ComposerScreen(Screen[None]):
         picker = self.query_one("#model-picker", Select)
         current = picker.value
         picker.set_options([(c.label, c.key) for c in message.choices])
-        if isinstance(current, str) and current in self.choices:
+        wanted = getattr(self, "_wanted", None)
+        if wanted in self.choices:
+            picker.value = wanted
+            self._wanted = None
+        elif isinstance(current, str) and current in self.choices:
             picker.value = current
         elif self.choice is None and message.choices:
             trained = [c for c in message.choices if c.key != "starter"]
             picker.value = (trained or message.choices)[0].key
+
+    def select_model(self, key: str) -> None:
+        """Pick a model by id (the Library's compose action); loads the list first if needed."""
+        self._wanted = key
+        if key in self.choices:
+            self.query_one("#model-picker", Select).value = key
+        else:
+            self.load_choices()
 
     @on(Select.Changed, "#model-picker")
     def model_picked(self, event: Select.Changed) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,22 +16,24 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from lyrictui.core import paths
+from lyrictui.core import config, paths
 from lyrictui.core.errors import LyricError
 from lyrictui.core.names import clean_name, plural
 from lyrictui.core.records import ArtistSummary
+from lyrictui.dialogs.add_artist import AddArtistDialog, ScrapeRequest
 from lyrictui.dialogs.confirm import ConfirmDialog
+from lyrictui.dialogs.import_files import ImportFilesDialog, ImportRequest
 from lyrictui.dialogs.text_prompt import TextPromptDialog
 from lyrictui.widgets.artist_detail import ArtistDetail
 from lyrictui.widgets.artist_table import ArtistTable
+from lyrictui.widgets.job_progress import JobProgress
 
 EMPTY_TEXT = (
     "[b]No artists yet.[/b]\n\n"
     "Add lyrics to learn from:\n"
-    "  • from Genius:   lyrictui scrape \"ARTIST\"\n"
-    "  • your own files: lyrictui import NAME FILES...\n"
-    "  • the demo:       lyrictui demo\n\n"
-    "Then press [b]r[/b] to refresh."
+    "  • [b]a[/b]  fetch an artist from Genius (needs a free Genius API token)\n"
+    "  • [b]i[/b]  import your own .txt / .md lyrics\n"
+    "  • the public-domain demo artist: lyrictui demo\n"
 )
 
 
@@ -35,6 +41,16 @@ class LibraryScreen(Screen[None]):
     """Home: the artists table with a detail pane."""
 
     BINDINGS = [
+        Binding("a", "add_genius", "Add from Genius", id="add-genius",
+                tooltip="Fetch an artist's lyrics from Genius"),
+        Binding("i", "import_files", "Import", id="import",
+                tooltip="Import your own lyrics from .txt / .md files"),
+        Binding("c", "compose", "Compose", id="compose",
+                tooltip="Write with the selected artist's model"),
+        Binding("e", "export", "Export", id="export", show=False,
+                tooltip="Write the selected artist's songs to a file"),
+        Binding("x", "stop_jobs", "Stop jobs", id="stop-jobs", show=False,
+                tooltip="Stop running scrapes"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Read the library again"),
         Binding("n", "rename", "Rename", id="rename", tooltip="Rename the selected artist"),
         Binding("d", "delete", "Delete", id="delete",
@@ -48,6 +64,10 @@ class LibraryScreen(Screen[None]):
         summaries: list[ArtistSummary]
         disk: dict[int, int]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._scrape_cancels: dict[str, asyncio.Event] = {}
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(EMPTY_TEXT, id="library-empty", classes="empty-state")
@@ -55,6 +75,7 @@ class LibraryScreen(Screen[None]):
             yield ArtistTable(id="artists")
             with VerticalScroll(id="artist-detail-scroll"):
                 yield ArtistDetail(id="artist-detail")
+        yield JobProgress(id="jobs")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -132,3 +153,186 @@ class LibraryScreen(Screen[None]):
         freed = library.delete_artist(artist_id)
         self.notify(f"Deleted {artist.name}: {paths.human_size(freed)} freed.", markup=False)
         self.action_refresh()
+
+    # -- getting lyrics in ----------------------------------------------------------------
+
+    @dataclass
+    class JobUpdated(Message):
+        job_id: str
+        done: int | None
+        total: int | None
+        detail: str
+
+    @dataclass
+    class JobEnded(Message):
+        job_id: str
+        message: str
+        error: bool = False
+
+    _job_numbers = itertools.count(1)
+
+    def _start_job(self, title: str) -> str:
+        job_id = f"job-{next(self._job_numbers)}"
+        self.query_one(JobProgress).start(job_id, title)
+        return job_id
+
+    def on_library_screen_job_updated(self, message: JobUpdated) -> None:
+        message.stop()
+        line = self.query_one(JobProgress).line(message.job_id)
+        if line is not None:
+            line.update(message.done, message.total, message.detail)
+        if time.monotonic() - getattr(self, "_last_table_refresh", 0.0) > 1.0:
+            self._last_table_refresh = time.monotonic()
+            self.load_library()
+
+    def on_library_screen_job_ended(self, message: JobEnded) -> None:
+        message.stop()
+        self.query_one(JobProgress).finish(message.job_id)
+        self.notify(message.message, severity="error" if message.error else "information",
+                    markup=False, timeout=8)
+        self.load_library()
+
+    @work(exclusive=True, group="library-action", exit_on_error=False)
+    async def action_add_genius(self) -> None:
+        if not config.genius_token():
+            token = await self.app.push_screen_wait(TextPromptDialog(
+                "Genius API token",
+                "lyrictui fetches lyrics through the Genius API, which needs a free token: "
+                "create an API client at genius.com/api-clients and paste its access token. "
+                "It is stored in config.toml (mode 0600) and never shown again.",
+                password=True, ok_label="Save token",
+            ))
+            if not token:
+                return
+            try:
+                config.set_value("genius_token", token)
+            except LyricError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+        request = await self.app.push_screen_wait(AddArtistDialog())
+        if request is not None:
+            self.run_scrape(request, self._start_job(f"Genius: {request.artist}"))
+
+    @work(group="scrape", exit_on_error=False, description="Fetching lyrics from Genius")
+    async def run_scrape(self, request: ScrapeRequest, job_id: str) -> None:
+        from lyrictui.core import genius_events as ev
+        from lyrictui.core.genius import scrape
+
+        cancel = asyncio.Event()
+        self._scrape_cancels[job_id] = cancel
+
+        def on_event(batch: list) -> None:
+            for event in batch:
+                if isinstance(event, ev.ScrapeProgress):
+                    detail = (f"{event.done}/{event.total} songs · {event.kept} kept · "
+                              f"{event.skipped} skipped · {event.failed} failed · "
+                              f"{event.requests_per_s:.0f} req/s")
+                    self.post_message(self.JobUpdated(
+                        job_id, event.done, event.total if event.listing_done else None, detail))
+
+        try:
+            summary = await scrape(self.app.library,  # type: ignore[attr-defined]
+                                   request.artist, max_songs=request.max_songs,
+                                   include_features=request.include_features,
+                                   on_event=on_event, cancel=cancel)
+        except LyricError as exc:
+            self.post_message(self.JobEnded(job_id, str(exc), error=True))
+            return
+        finally:
+            self._scrape_cancels.pop(job_id, None)
+        self.post_message(self.JobEnded(job_id, _scrape_message(summary.artist or request.artist,
+                                                                summary)))
+
+    def action_stop_jobs(self) -> None:
+        if not self._scrape_cancels:
+            self.notify("No scrape is running.", severity="warning")
+            return
+        for cancel in self._scrape_cancels.values():
+            cancel.set()
+        self.notify("Stopping: songs fetched so far are kept; fetch again to go on.")
+
+    @work(exclusive=True, group="library-action", exit_on_error=False)
+    async def action_import_files(self) -> None:
+        library = self.app.library  # type: ignore[attr-defined]
+        artist_id = self.query_one(ArtistTable).selected_artist_id
+        name = library.artist_by_id(artist_id).name if artist_id is not None else ""
+        request = await self.app.push_screen_wait(ImportFilesDialog(Path.cwd(), name))
+        if request is not None:
+            self.run_import(request, self._start_job(f"Import: {request.artist}"))
+
+    @work(thread=True, group="import", exit_on_error=False, description="Importing files")
+    def run_import(self, request: ImportRequest, job_id: str) -> None:
+        from lyrictui.core.importer import import_files
+
+        seen = 0
+
+        def on_file(report) -> None:
+            nonlocal seen
+            seen += 1
+            self.post_message(self.JobUpdated(job_id, None, None,
+                                              f"{seen} files · {report.path.name}"))
+
+        try:
+            summary = import_files(self.app.library,  # type: ignore[attr-defined]
+                                   request.artist, [request.path], on_file=on_file)
+        except LyricError as exc:
+            self.post_message(self.JobEnded(job_id, str(exc), error=True))
+            return
+        refused = summary.refused
+        text = f"Imported {plural(summary.added, 'song')} into {summary.artist}"
+        if refused:
+            first = refused[0]
+            text += (f"; {plural(len(refused), 'file')} refused "
+                     f"(e.g. {first.path.name}: {first.refused})")
+        self.post_message(self.JobEnded(job_id, text + ".", error=not summary.added))
+
+    @work(exclusive=True, group="library-action", exit_on_error=False)
+    async def action_export(self) -> None:
+        from lyrictui.core.drafts import safe_file_stem
+        from lyrictui.core.export import render, write_atomic
+
+        artist_id = self._selected()
+        if artist_id is None:
+            return
+        library = self.app.library  # type: ignore[attr-defined]
+        artist = library.artist_by_id(artist_id)
+        target = await self.app.push_screen_wait(TextPromptDialog(
+            f"Export {artist.name}'s songs",
+            ".txt (readable, and `lyrictui import` reads it back) or .jsonl (one song per line)",
+            value=str(Path.cwd() / f"{safe_file_stem(artist.name)}.txt"), ok_label="Export",
+        ))
+        if not target:
+            return
+        path = Path(target).expanduser()
+        songs = library.songs(artist_id)
+        try:
+            write_atomic(path, render(songs, "jsonl" if path.suffix == ".jsonl" else "txt"))
+        except (LyricError, OSError) as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"Wrote {plural(len(songs), 'song')} to {path}", markup=False)
+
+    def action_compose(self) -> None:
+        artist_id = self._selected()
+        if artist_id is None:
+            return
+        library = self.app.library  # type: ignore[attr-defined]
+        models = library.list_models(artist_id)
+        if not models:
+            self.notify("This artist has no model yet: press t to train one, or compose with "
+                        "the starter model.", severity="warning")
+            return
+        self.app.switch_mode("composer")
+        self.app.screen.select_model(models[0].id)  # type: ignore[attr-defined]
+
+
+def _scrape_message(artist: str, summary) -> str:
+    """One line for the end of a scrape."""
+    verb = "Stopped" if summary.cancelled else "Fetched"
+    skipped = sum(summary.skipped.values())
+    text = f"{verb} {artist}: {plural(summary.kept, 'song')} kept, {skipped} skipped"
+    if summary.already_stored:
+        text += f", {summary.already_stored} already in the library"
+    if summary.failed:
+        text += f", {len(summary.failed)} failed (fetch again to retry them)"
+    return text + "."
