@@ -70,6 +70,7 @@ def _register() -> None:
     from lyrictui.commands import compose as compose_commands
     from lyrictui.commands import drafts as drafts_commands
     from lyrictui.commands import library as library_commands
+    from lyrictui.commands import pack as pack_commands
     from lyrictui.commands import songs as songs_commands
 
     modules = [
@@ -77,6 +78,7 @@ def _register() -> None:
         drafts_commands,
         compose_commands,
         songs_commands,
+        pack_commands,
     ]
     for module in modules:
         for command in module.COMMANDS:

@@ -75,4 +75,8 @@ def tiny_model_dir(tmp_path: Path, gpt2_tokenizer) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Before any test imports huggingface_hub, which reads these once at import.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"

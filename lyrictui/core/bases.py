@@ -14,6 +14,7 @@ from lyrictui.core.errors import InvalidInput, LyricError
 
 STARTER = "starter"
 DEFAULT_BASE = "gpt2"
+STARTER_WINDOW = 1024  # GPT-2's n_positions, until the starter ships its config.json
 
 
 def starter_dir() -> Path:
@@ -53,7 +54,10 @@ def load_tokenizer(base: str) -> Any:
 
     target = resolve(base)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(target)
+        if _bare_starter(base, "tokenizer.json", "tokenizer_config.json"):
+            tokenizer = _starter_tokenizer()
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(target)
     except (OSError, ValueError) as exc:
         raise offline_hint(base, exc) from None
     if tokenizer.pad_token is None:
@@ -63,6 +67,8 @@ def load_tokenizer(base: str) -> Any:
 
 def model_window(base: str) -> int:
     """The longest context `base` accepts (n_positions for GPT-2)."""
+    if _bare_starter(base, "config.json"):
+        return STARTER_WINDOW
     from transformers import AutoConfig
 
     try:
@@ -74,3 +80,38 @@ def model_window(base: str) -> int:
         if isinstance(value, int) and value > 0:
             return value
     return 1024
+
+
+def _bare_starter(base: str, *needed: str) -> bool:
+    """True for `starter` while its folder lacks every one of `needed` (only the BPE files
+    ship until the starter model is trained)."""
+    folder = starter_dir()
+    return (base or "").strip() == STARTER and not any((folder / n).exists() for n in needed)
+
+
+def _starter_tokenizer() -> Any:
+    """GPT-2's tokenizer built from the starter's own vocab.json and merges.txt."""
+    # transformers 5 keeps GPT2TokenizerFast as an alias of GPT2Tokenizer; positional paths
+    # suit both its (vocab, merges) and 4.x's (vocab_file, merges_file).
+    from transformers import GPT2TokenizerFast  # type: ignore[attr-defined]
+
+    folder = starter_dir()
+    tokenizer = GPT2TokenizerFast(str(folder / "vocab.json"), str(folder / "merges.txt"))
+    tokenizer.model_max_length = STARTER_WINDOW
+    return tokenizer
+
+
+# Hub bases offered in the app's train dialog, with their download size in MB.
+HUB_BASES = {"gpt2": 550, "distilgpt2": 360, "gpt2-medium": 1500}
+
+
+def availability(base: str) -> str:
+    """`bundled`, `cached`, `download` (a hub id not in the local cache) or `folder`."""
+    if base == STARTER:
+        return "bundled" if (starter_dir() / "model.safetensors").exists() else "missing"
+    if Path(base).expanduser().exists():
+        return "folder"
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(base, "config.json")
+    return "cached" if isinstance(found, str) else "download"

@@ -9,6 +9,7 @@ import time
 from lyrictui.core.records import ArtistSummary, Run
 
 HEARTBEAT_TIMEOUT_S = 60.0
+KEY_SONGS_DIGITS = 16  # leading hex digits of a dataset key taken from its songs' fingerprint
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -57,6 +58,11 @@ def dataset_status(summary: ArtistSummary) -> str:
         return "no songs"
     if summary.dataset is None:
         return "not packed"
-    if summary.dataset.train_songs + summary.dataset.val_songs != summary.songs:
-        return "stale"
-    return "packed"
+    fingerprint = summary.songs_fingerprint
+    if fingerprint is not None:
+        # The key starts with the fingerprint of the songs it was packed from
+        # (core/packing.py), so any song added, removed or changed shows here.
+        stale = not summary.dataset.key.startswith(fingerprint[:KEY_SONGS_DIGITS])
+    else:
+        stale = summary.dataset.train_songs + summary.dataset.val_songs != summary.songs
+    return "stale" if stale else "packed"
