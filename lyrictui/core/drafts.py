@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from lyrictui.core.errors import InvalidInput, LyricError
+from lyrictui.core.errors import InvalidInput
+from lyrictui.core.export import write_atomic
 from lyrictui.core.prosody import is_header
 from lyrictui.core.records import Draft
 
@@ -41,16 +41,7 @@ def export(draft: Draft, path: Path, fmt: str | None = None) -> Path:
     """Write the draft to `path` (format from the suffix unless given); never half-written."""
     path = path.expanduser()
     fmt = fmt or ("md" if path.suffix.lower() == ".md" else "txt")
-    content = render(draft, fmt)
-    if path.is_dir():
-        raise InvalidInput(f"{path} is a folder: give a file name such as {path / 'song.txt'}")
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise LyricError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_atomic(path, render(draft, fmt))
     return path
 
 
