@@ -72,6 +72,7 @@ def _register() -> None:
     from lyrictui.commands import library as library_commands
     from lyrictui.commands import pack as pack_commands
     from lyrictui.commands import songs as songs_commands
+    from lyrictui.commands import train as train_commands
 
     modules = [
         library_commands,
@@ -79,6 +80,7 @@ def _register() -> None:
         compose_commands,
         songs_commands,
         pack_commands,
+        train_commands,
     ]
     for module in modules:
         for command in module.COMMANDS:

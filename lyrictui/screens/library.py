@@ -24,6 +24,7 @@ from lyrictui.dialogs.add_artist import AddArtistDialog, ScrapeRequest
 from lyrictui.dialogs.confirm import ConfirmDialog
 from lyrictui.dialogs.import_files import ImportFilesDialog, ImportRequest
 from lyrictui.dialogs.text_prompt import TextPromptDialog
+from lyrictui.dialogs.train_options import TrainOptionsDialog
 from lyrictui.widgets.artist_detail import ArtistDetail
 from lyrictui.widgets.artist_table import ArtistTable
 from lyrictui.widgets.job_progress import JobProgress
@@ -45,6 +46,10 @@ class LibraryScreen(Screen[None]):
                 tooltip="Fetch an artist's lyrics from Genius"),
         Binding("i", "import_files", "Import", id="import",
                 tooltip="Import your own lyrics from .txt / .md files"),
+        Binding("p", "pack", "Pack", id="pack", show=False,
+                tooltip="Tokenize the selected artist's songs into a training dataset"),
+        Binding("t", "train", "Train", id="train",
+                tooltip="Fine-tune a model on the selected artist (in the background)"),
         Binding("c", "compose", "Compose", id="compose",
                 tooltip="Write with the selected artist's model"),
         Binding("e", "export", "Export", id="export", show=False,
@@ -311,6 +316,66 @@ class LibraryScreen(Screen[None]):
             self.notify(str(exc), severity="error", markup=False)
             return
         self.notify(f"Wrote {plural(len(songs), 'song')} to {path}", markup=False)
+
+    def action_pack(self) -> None:
+        artist_id = self._selected()
+        if artist_id is not None:
+            name = self.app.library.artist_by_id(artist_id).name  # type: ignore[attr-defined]
+            self.run_pack(artist_id, self._start_job(f"Pack: {name}"))
+
+    @work(thread=True, group="pack", exit_on_error=False, description="Packing a dataset")
+    def run_pack(self, artist_id: int, job_id: str) -> None:
+        from lyrictui.core.packing import pack
+
+        library = self.app.library  # type: ignore[attr-defined]
+        artist = library.artist_by_id(artist_id)
+
+        def on_progress(stage: str, fraction: float) -> None:
+            self.post_message(self.JobUpdated(job_id, int(fraction * 100), 100, stage))
+
+        try:
+            # GPT-2's BPE, shipped with the starter: the same ids as gpt2, packed offline.
+            result = pack(library, artist, base="starter", on_progress=on_progress)
+        except LyricError as exc:
+            self.post_message(self.JobEnded(job_id, str(exc), error=True))
+            return
+        stats = result.stats
+        text = ("already packed, nothing changed" if result.cached else
+                f"{stats.tokens:,} tokens in {stats.train_blocks + stats.val_blocks} blocks, "
+                f"{stats.train_songs} songs for training and {stats.val_songs} for validation")
+        self.post_message(self.JobEnded(job_id, f"{artist.name}: {text}."))
+
+    @work(exclusive=True, group="library-action", exit_on_error=False)
+    async def action_train(self) -> None:
+        artist_id = self._selected()
+        if artist_id is None:
+            return
+        library = self.app.library  # type: ignore[attr-defined]
+        artist = library.artist_by_id(artist_id)
+        if library.song_counts(artist_id)[0] == 0:
+            self.notify(f"{artist.name} has no songs to learn from: add some first.",
+                        severity="warning", markup=False)
+            return
+        config = await self.app.push_screen_wait(TrainOptionsDialog(artist.name))
+        if config is not None:
+            self.start_training(artist_id, config)
+
+    @work(thread=True, group="train-start", exit_on_error=False,
+          description="Starting a training run")
+    def start_training(self, artist_id: int, config) -> None:
+        from lyrictui.core.runs import start_detached
+
+        library = self.app.library  # type: ignore[attr-defined]
+        artist = library.artist_by_id(artist_id)
+        try:
+            run_id = start_detached(library, artist, config)
+        except LyricError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        self.app.call_from_thread(
+            self.notify, f"Training {artist.name} in the background (run {run_id}): "
+            "F3 shows it live; it goes on if you close the app.", markup=False, timeout=8)
+        self.load_library()
 
     def action_compose(self) -> None:
         artist_id = self._selected()

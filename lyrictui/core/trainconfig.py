@@ -1,0 +1,107 @@
+"""The settings of one training run, stored with the run so a resume trains exactly the same way."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from lyrictui.core.errors import InvalidInput
+
+METHODS = ("full", "lora")
+DEVICES = ("auto", "cuda", "mps", "cpu")
+COMPILE_MODES = ("auto", "on", "off")
+DEFAULT_LR = {"full": 5e-5, "lora": 2e-4}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides what a run computes (defaults are what `lyrictui train` uses)."""
+
+    base: str = "gpt2"
+    """Hub id, model folder, or `starter`."""
+    method: str = "full"
+    """`full` fine-tune, or `lora` adapters (peft)."""
+    epochs: int = 4
+    batch_size: int = 8
+    """Blocks per device per micro-batch."""
+    grad_accum: int = 1
+    """Micro-batches per optimizer step."""
+    lr: float | None = None
+    """Peak learning rate; None picks 5e-5 (full) or 2e-4 (LoRA)."""
+    weight_decay: float = 0.01
+    warmup: float = 0.05
+    """Share of the run's steps spent warming the learning rate up linearly."""
+    min_lr_ratio: float = 0.1
+    """The cosine decay ends at this share of the peak learning rate."""
+    block_size: int = 512
+    val_fraction: float = 0.1
+    device: str = "auto"
+    max_steps: int | None = None
+    """Stop after this many optimizer steps (the schedule is sized to it)."""
+    eval_every: int | None = None
+    """Evaluate every N steps; None means every epoch (every 500 steps for long epochs)."""
+    save_every: int | None = None
+    """Checkpoint every N steps; None means at every evaluation (and at least every 10 min)."""
+    keep_checkpoints: int = 2
+    patience: int = 2
+    """Stop after this many evaluations without a better validation loss; 0 never stops."""
+    seed: int = 42
+    max_grad_norm: float = 1.0
+    compile: str = "auto"
+    """torch.compile: auto compiles on CUDA when the run is long enough to pay it back."""
+    gradient_checkpointing: bool = False
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    log_every: int | None = None
+    """Write a step event every N steps; None means about once a second."""
+    sample_lines: int = 4
+    sample_tokens: int = 60
+
+    @property
+    def peak_lr(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.method]
+
+    def validate(self) -> TrainConfig:
+        """Raise InvalidInput (one line) for a value training cannot use."""
+        if self.method not in METHODS:
+            raise InvalidInput(f"unknown method {self.method!r}: use full or lora")
+        if self.device not in DEVICES and not self.device.startswith("cuda:"):
+            raise InvalidInput(f"unknown device {self.device!r}: use auto, cuda, mps or cpu")
+        if self.compile not in COMPILE_MODES:
+            raise InvalidInput(f"--compile must be auto, on or off, not {self.compile!r}")
+        positive = {"epochs": self.epochs, "batch-size": self.batch_size,
+                    "grad-accum": self.grad_accum, "block-size": self.block_size,
+                    "keep-checkpoints": self.keep_checkpoints, "lora-r": self.lora_r}
+        for name in ("max_steps", "eval_every", "save_every", "log_every"):
+            value = getattr(self, name)
+            if value is not None:
+                positive[name.replace("_", "-")] = value
+        for name, value in positive.items():
+            if value < 1:
+                raise InvalidInput(f"--{name} must be at least 1, not {value}")
+        if self.block_size < 8:
+            raise InvalidInput("--block-size must be at least 8 tokens")
+        if self.lr is not None and not 0 < self.lr < 1:
+            raise InvalidInput(f"--lr must be between 0 and 1, not {self.lr}")
+        if not 0 < self.val_fraction < 0.5:
+            raise InvalidInput("--val-fraction must be above 0 and below 0.5")
+        if not 0 <= self.warmup < 1 or not 0 <= self.min_lr_ratio <= 1:
+            raise InvalidInput("--warmup must be in [0, 1) and the final lr ratio in [0, 1]")
+        if self.patience < 0:
+            raise InvalidInput("--patience must be 0 (off) or more")
+        if self.max_grad_norm <= 0:
+            raise InvalidInput("--max-grad-norm must be above 0")
+        if not 0 <= self.lora_dropout < 1 or self.weight_decay < 0:
+            raise InvalidInput("--lora-dropout must be in [0, 1) and --weight-decay at least 0")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Rebuild a stored config; keys a newer or older lyrictui wrote are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})

@@ -1,0 +1,140 @@
+"""TrainOptionsDialog: base (with what is available offline), method, epochs, advanced knobs."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Collapsible, Input, Label, RadioButton, RadioSet, Select, Static
+
+from lyrictui.core.bases import HUB_BASES, STARTER, resolve
+from lyrictui.core.errors import InvalidInput, LyricError
+from lyrictui.core.trainconfig import TrainConfig
+
+STARTER_NOTE = (
+    "starter is a small demo model bundled with lyrictui (trained on public-domain verse, "
+    "works offline, trains in minutes on a CPU). For lines that really sound like the artist, "
+    "fine-tune gpt2 on a GPU."
+)
+LABELS = {"bundled": "bundled, offline", "cached": "downloaded", "download": "downloads",
+          "missing": "not installed"}
+
+
+def _number(text: str, kind: type, name: str) -> float | int | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number, not {text[:20]!r}") from None
+
+
+class TrainOptionsDialog(ModalScreen[TrainConfig | None]):
+    """Returns a validated TrainConfig, or None."""
+
+    DEFAULT_CSS = """
+    TrainOptionsDialog { align: center middle; }
+    TrainOptionsDialog > Vertical {
+        width: 84; height: 90%; border: round $primary; background: $surface; padding: 1 2;
+    }
+    TrainOptionsDialog .dialog-title { text-style: bold; }
+    TrainOptionsDialog #train-note { color: $text-muted; margin-bottom: 1; }
+    TrainOptionsDialog #train-error { color: $error; height: auto; }
+    TrainOptionsDialog RadioSet { layout: horizontal; height: auto; }
+    TrainOptionsDialog Horizontal.buttons { height: auto; align-horizontal: right; }
+    TrainOptionsDialog Button { margin-left: 1; }
+    TrainOptionsDialog Input { width: 60; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, artist: str, default_base: str = "gpt2") -> None:
+        super().__init__()
+        self._artist, self._default_base = artist, default_base
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Train a model on {self._artist}", classes="dialog-title", markup=False)
+            yield Static(STARTER_NOTE, id="train-note", markup=False)
+            with VerticalScroll():
+                yield Label("Base model")
+                yield Select([(self._default_base, self._default_base)], allow_blank=False,
+                             value=self._default_base, id="train-base")
+                yield Label("Method")
+                with RadioSet(id="train-method"):
+                    yield RadioButton("Full fine-tune", value=True, id="method-full")
+                    yield RadioButton("LoRA adapter (small, fast)", id="method-lora")
+                yield Label("Epochs")
+                yield Input("4", id="train-epochs", type="integer")
+                with Collapsible(title="Advanced", collapsed=True):
+                    yield Label("Batch size")
+                    yield Input("8", id="train-batch", type="integer")
+                    yield Label("Learning rate (empty: 5e-5 full, 2e-4 LoRA)")
+                    yield Input("", id="train-lr")
+                    yield Label("Block size (tokens per training sequence)")
+                    yield Input("512", id="train-block", type="integer")
+                    yield Label("Or a base model folder on this machine (overrides the base)")
+                    yield Input("", placeholder="/path/to/model", id="train-base-path")
+                    yield Label("Device")
+                    yield Select([(d, d) for d in ("auto", "cuda", "mps", "cpu")],
+                                 value="auto", allow_blank=False, id="train-device")
+            yield Static("", id="train-error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Start training", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.check_bases()
+
+    @work(thread=True, exclusive=True, group="bases", exit_on_error=False,
+          description="Checking which base models are available")
+    def check_bases(self) -> None:
+        from lyrictui.core.bases import availability
+
+        options = []
+        for base in (STARTER, *HUB_BASES):
+            state = availability(base)
+            if state == "missing":
+                continue
+            size = f", ~{HUB_BASES[base]} MB" if state == "download" else ""
+            options.append((f"{base} ({LABELS[state]}{size})", base))
+        self.app.call_from_thread(self._show_bases, options)
+
+    def _show_bases(self, options: list[tuple[str, str]]) -> None:
+        select = self.query_one("#train-base", Select)
+        current = select.value
+        select.set_options(options)
+        values = [v for _, v in options]
+        select.value = current if current in values else values[0]
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        try:
+            folder = self.query_one("#train-base-path", Input).value.strip()
+            if folder:
+                resolve(folder)  # one clear line for a path that is not a model folder
+            config = TrainConfig(
+                base=folder or str(self.query_one("#train-base", Select).value),
+                method="lora" if self.query_one("#method-lora", RadioButton).value else "full",
+                epochs=_number(self.query_one("#train-epochs", Input).value, int, "epochs") or 4,
+                batch_size=_number(self.query_one("#train-batch", Input).value, int,
+                                   "batch size") or 8,
+                lr=_number(self.query_one("#train-lr", Input).value, float, "learning rate"),
+                block_size=_number(self.query_one("#train-block", Input).value, int,
+                                   "block size") or 512,
+                device=str(self.query_one("#train-device", Select).value),
+            ).validate()
+        except LyricError as exc:
+            self.query_one("#train-error", Static).update(str(exc))
+            return
+        self.dismiss(config)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
