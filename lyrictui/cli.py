@@ -30,6 +30,10 @@ class LyricGroup(click.Group):
             if debug:
                 raise
             fail(str(exc))
+        except BrokenPipeError:
+            # `lyrictui runs | head`: the reader left; that is not an error.
+            sys.stderr.close()
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -68,6 +72,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _register() -> None:
     # One import per line: each area's module adds its own commands (cheap imports only).
     from lyrictui.commands import compose as compose_commands
+    from lyrictui.commands import demo as demo_commands
     from lyrictui.commands import drafts as drafts_commands
     from lyrictui.commands import library as library_commands
     from lyrictui.commands import pack as pack_commands
@@ -79,8 +84,9 @@ def _register() -> None:
         drafts_commands,
         compose_commands,
         songs_commands,
-        pack_commands,
+        demo_commands,
         train_commands,
+        pack_commands,
     ]
     for module in modules:
         for command in module.COMMANDS:

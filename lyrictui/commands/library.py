@@ -7,6 +7,7 @@ import click
 from lyrictui.commands.common import echo_json, open_library, safe
 from lyrictui.core import config as config_mod
 from lyrictui.core import paths
+from lyrictui.core.demo import ensure_demo
 from lyrictui.core.status import dataset_status, model_status
 
 
@@ -15,6 +16,7 @@ from lyrictui.core.status import dataset_status, model_status
 def artists(as_json: bool) -> None:
     """List the artists in the library."""
     lib = open_library()
+    ensure_demo(lib)  # first start: the demo artist, unless the user removed it
     rows = []
     for s in lib.summaries():
         rows.append(

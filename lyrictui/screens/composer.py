@@ -34,6 +34,11 @@ AUTOSAVE_DELAY_S = 1.0
 SUGGEST_DELAY_S = 0.35
 SECTIONS = {"verse": "[Verse]", "chorus": "[Chorus]", "bridge": "[Bridge]"}
 TEMPERATURES = (0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4)
+STARTER_TEXT = (
+    "Writing with the bundled starter: a small demo model trained on public-domain verse. It "
+    "works offline but knows no artist. For lines in an artist's style, select the artist in "
+    "the Library (F2) and press t to train (best on a GPU)."
+)
 NO_MODEL_TEXT = (
     "No trained model yet. Pick the bundled starter above (a small demo model trained on "
     "public-domain verse: it works offline but writes generic verse). For lines in an artist's "
@@ -129,6 +134,7 @@ class ComposerScreen(Screen[None]):
             yield SongEditor(id="song")
             with Vertical(id="suggest-pane"):
                 yield Label("Suggestions", id="suggest-title")
+                yield Static(STARTER_TEXT, id="model-note", markup=False)
                 yield SuggestionList(id="suggestions")
                 yield Static(NO_MODEL_TEXT, id="suggest-status", markup=False)
         yield Footer()
@@ -199,6 +205,7 @@ class ComposerScreen(Screen[None]):
         if self.choice == choice:
             return
         self.choice = choice
+        self.set_class(choice.key == "starter", "-starter")
         self._status(f"Loading {choice.label}…")
         self.query_one(SuggestionList).loading = True
         self.load_engine(choice)
@@ -227,8 +234,10 @@ class ComposerScreen(Screen[None]):
         self.query_one(SuggestionList).loading = False
         if self.choice is None or message.key != self.choice.key:
             return
-        self._status(f"{self.choice.label}: ready. Finish a line or press ctrl+g.")
-        self.schedule_suggest(0)
+        self._status(f"{self.choice.label}: ready. Finish a line, or press ctrl+g for "
+                     "opening lines.")
+        if self._text.strip():
+            self.schedule_suggest(0)
 
     @property
     def engine(self) -> object | None:

@@ -72,6 +72,7 @@ class LibraryScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._scrape_cancels: dict[str, asyncio.Event] = {}
+        self._demo_checked = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,6 +98,16 @@ class LibraryScreen(Screen[None]):
           description="Reading the library")
     def load_library(self) -> None:
         library = self.app.library  # type: ignore[attr-defined]
+        if not self._demo_checked:
+            from lyrictui.core.demo import ensure_demo
+
+            # First start: the demo artist with the starter model, unless the user removed it.
+            self._demo_checked = True
+            try:
+                ensure_demo(library)
+            except LyricError as exc:
+                self.app.call_from_thread(self.notify, str(exc), severity="warning",
+                                          markup=False)
         summaries = library.summaries()
         disk = {s.artist.id: paths.dir_size(paths.artist_dir(s.artist.slug)) for s in summaries}
         self.post_message(self.Loaded(summaries, disk))

@@ -88,5 +88,17 @@ def test_snapshot_training_empty(snap_compare, lyrictui_home: Path) -> None:
     assert snap_compare(app_for(lyrictui_home), press=["2"], terminal_size=SIZE)
 
 
-def test_snapshot_composer_empty(snap_compare, lyrictui_home: Path) -> None:
-    assert snap_compare(app_for(lyrictui_home), press=["3"], terminal_size=SIZE)
+async def _starter_loaded(pilot) -> None:
+    """Wait (bounded, on state) until the composer has loaded the bundled starter."""
+    for _ in range(600):
+        screen = pilot.app.screen
+        if getattr(screen, "engine", None) is not None:
+            break
+        await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_snapshot_composer_with_only_the_starter(snap_compare, lyrictui_home: Path) -> None:
+    assert snap_compare(app_for(lyrictui_home), press=["f4"], terminal_size=SIZE,
+                        run_before=_starter_loaded)

@@ -100,11 +100,16 @@ async def test_stale_suggestions_are_dropped(stocked: Library) -> None:
         assert screen.query_one(SuggestionList).candidates == before
 
 
-async def test_no_model_explains_how_to_get_one(lyrictui_home: Path) -> None:
+async def test_without_a_trained_model_the_starter_is_offered_with_a_way_forward(
+    lyrictui_home: Path,
+) -> None:
+    seen: list = []
     app = make_app(Services(library=Library()))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
         await pilot.press("f4")
-        await app.workers.wait_for_complete()
+        await wait_for(pilot, seen, ComposerScreen.EngineReady)
         await pilot.pause()
-        status = str(app.screen.query_one("#suggest-status").render())
-        assert "train" in status and "starter" in status
+        assert app.screen.query_one("#model-picker").value == "starter"
+        note = app.screen.query_one("#model-note")
+        assert note.display and app.screen.has_class("-starter")
+        assert "starter" in str(note.render()) and "train" in str(note.render())
