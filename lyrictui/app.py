@@ -45,6 +45,8 @@ class LyricApp(App[None]):
     CSS_PATH = "lyrictui.tcss"
     MODES = {"library": LibraryScreen, "training": TrainingScreen, "composer": ComposerScreen}
     DEFAULT_MODE = "library"
+    # Screens get -narrow below 100 columns: side panes give way to what matters most.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("f2,1", "switch_mode('library')", "Library", key_display="F2", id="library",
                 tooltip="Artists, songs, datasets, models (also 1 outside the editor)"),

@@ -102,3 +102,23 @@ async def _starter_loaded(pilot) -> None:
 def test_snapshot_composer_with_only_the_starter(snap_compare, lyrictui_home: Path) -> None:
     assert snap_compare(app_for(lyrictui_home), press=["f4"], terminal_size=SIZE,
                         run_before=_starter_loaded)
+
+
+def _stocked_app(home: Path) -> LyricApp:
+    lib = Library()
+    band = lib.add_artist("The Paper Lanterns", "genius", genius_id=7)
+    for i in range(3):
+        lib.add_song(band.id, f"Lantern song {i}", f"light number {i}\nburns all night",
+                     source_key=f"genius:{i}")
+    lib.add_song(band.id, "Lantern song 0 (Live)", "crowd noise", source_key="genius:9",
+                 skipped_reason="title variant: live")
+    lib.add_artist("Sigur Rós", "imported")
+    return make_app(Services(library=lib))
+
+
+def test_snapshot_library_with_artists_100x30(snap_compare, lyrictui_home: Path) -> None:
+    assert snap_compare(_stocked_app(lyrictui_home), press=["down"], terminal_size=SIZE)
+
+
+def test_snapshot_library_with_artists_80x24(snap_compare, lyrictui_home: Path) -> None:
+    assert snap_compare(_stocked_app(lyrictui_home), terminal_size=(80, 24))
