@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from lyrictui.core import paths
+from lyrictui.core.bases import model_window
 from lyrictui.core.errors import Cancelled, InvalidInput, LyricError, NotFound
 from lyrictui.core.library import Library
 from lyrictui.core.packing import load_packed, pack, song_text
@@ -131,11 +132,12 @@ def test_blocks_have_the_stated_size_and_stats_add_up(library, poet) -> None:
 def test_short_validation_split_is_kept_as_one_shorter_block(library, gpt2_tokenizer) -> None:
     artist = library.add_artist("Small", "imported")
     add_songs(library, artist, verse_blocks(12))
-    result = pack(library, artist, base="starter", block_size=1024, val_fraction=0.05)
+    block = model_window("starter")  # the largest block the starter accepts
+    result = pack(library, artist, base="starter", block_size=block, val_fraction=0.05)
     packed = load_packed(result.path)
-    assert result.stats.val_tokens < 1024
+    assert result.stats.val_tokens < block
     assert [len(b) for b in packed["validation"]["input_ids"]] == [result.stats.val_tokens]
-    assert {len(b) for b in packed["train"]["input_ids"]} == {1024}
+    assert {len(b) for b in packed["train"]["input_ids"]} == {block}
     assert packed["validation"]["input_ids"][0][-1] == gpt2_tokenizer.eos_token_id
 
 
@@ -224,8 +226,9 @@ def test_bad_inputs_each_get_one_clear_line(library, poet, tiny_model_dir) -> No
         pack(library, poet, base="./no/such/folder")
     with pytest.raises(InvalidInput, match="--block-size 0 is too small"):
         pack(library, poet, base="starter", block_size=0)
-    with pytest.raises(InvalidInput, match="above the window of 'starter' \\(1024"):
-        pack(library, poet, base="starter", block_size=1025)
+    window = model_window("starter")
+    with pytest.raises(InvalidInput, match=f"above the window of 'starter' \\({window}"):
+        pack(library, poet, base="starter", block_size=window + 1)
     with pytest.raises(InvalidInput, match="window .* \\(256 tokens\\)"):
         pack(library, poet, base=str(tiny_model_dir), block_size=512)
     for fraction in (0.0, 0.8, -0.1):
