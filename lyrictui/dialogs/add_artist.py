@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from lyrictui.core.errors import LyricError
 from lyrictui.core.names import clean_name
+from lyrictui.dialogs.form import FormDialog
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ def parse_max_songs(text: str) -> int | None:
     return int(text)
 
 
-class AddArtistDialog(ModalScreen[ScrapeRequest | None]):
+class AddArtistDialog(FormDialog[ScrapeRequest]):
     """Returns a ScrapeRequest, or None when cancelled."""
 
     DEFAULT_CSS = """
@@ -46,7 +45,6 @@ class AddArtistDialog(ModalScreen[ScrapeRequest | None]):
     AddArtistDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     AddArtistDialog Button { margin-left: 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -61,17 +59,7 @@ class AddArtistDialog(ModalScreen[ScrapeRequest | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Fetch lyrics", id="ok", variant="primary")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         try:
             request = ScrapeRequest(
                 artist=clean_name(self.query_one("#add-name", Input).value),
@@ -82,6 +70,3 @@ class AddArtistDialog(ModalScreen[ScrapeRequest | None]):
             self.query_one("#add-error", Static).update(str(exc))
             return
         self.dismiss(request)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, Static
 
 from lyrictui.core.errors import LyricError
 from lyrictui.core.names import clean_name
+from lyrictui.dialogs.form import FormDialog
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class ImportRequest:
     path: Path
 
 
-class ImportFilesDialog(ModalScreen[ImportRequest | None]):
+class ImportFilesDialog(FormDialog[ImportRequest]):
     """Pick a .txt/.md file or a folder in the tree (or type a path); returns an ImportRequest."""
 
     DEFAULT_CSS = """
@@ -36,7 +35,6 @@ class ImportFilesDialog(ModalScreen[ImportRequest | None]):
     ImportFilesDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     ImportFilesDialog Button { margin-left: 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, start: Path | None = None, artist: str = "") -> None:
         super().__init__()
@@ -64,17 +62,7 @@ class ImportFilesDialog(ModalScreen[ImportRequest | None]):
     ) -> None:
         self.query_one("#import-path", Input).value = str(event.path)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         error = self.query_one("#import-error", Static)
         try:
             name = clean_name(self.query_one("#import-name", Input).value)
@@ -86,6 +74,3 @@ class ImportFilesDialog(ModalScreen[ImportRequest | None]):
             error.update(f"{path} does not exist: pick a file or folder in the tree")
             return
         self.dismiss(ImportRequest(name, path))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from lyrictui.core.errors import LyricError
+from lyrictui.dialogs.form import FormDialog
 
 
-class TextPromptDialog(ModalScreen[str | None]):
+class TextPromptDialog(FormDialog[str]):
     """Returns the cleaned text, or None when cancelled. `check` may raise LyricError."""
 
     DEFAULT_CSS = """
@@ -26,7 +25,6 @@ class TextPromptDialog(ModalScreen[str | None]):
     TextPromptDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     TextPromptDialog Button { margin-left: 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, help_text: str = "", *, value: str = "",
                  password: bool = False, ok_label: str = "OK",
@@ -47,23 +45,10 @@ class TextPromptDialog(ModalScreen[str | None]):
                 yield Button("Cancel", id="cancel")
                 yield Button(self._ok_label, id="ok", variant="primary")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         try:
             value = self._check(self.query_one(Input).value)
         except LyricError as exc:
             self.query_one("#prompt-error", Static).update(str(exc))
             return
         self.dismiss(value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

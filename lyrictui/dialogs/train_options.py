@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Input, Label, RadioButton, RadioSet, Select, Static
 
 from lyrictui.core.bases import HUB_BASES, STARTER, resolve
 from lyrictui.core.errors import InvalidInput, LyricError
 from lyrictui.core.trainconfig import TrainConfig
+from lyrictui.dialogs.form import FormDialog
 
 STARTER_NOTE = (
     "starter is a small demo model bundled with lyrictui (trained on public-domain verse, "
@@ -32,7 +31,7 @@ def _number(text: str, kind: type, name: str) -> float | int | None:
         raise InvalidInput(f"{name} must be a number, not {text[:20]!r}") from None
 
 
-class TrainOptionsDialog(ModalScreen[TrainConfig | None]):
+class TrainOptionsDialog(FormDialog[TrainConfig]):
     """Returns a validated TrainConfig, or None."""
 
     DEFAULT_CSS = """
@@ -48,7 +47,6 @@ class TrainOptionsDialog(ModalScreen[TrainConfig | None]):
     TrainOptionsDialog Button { margin-left: 1; }
     TrainOptionsDialog Input { width: 60; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, artist: str, default_base: str = "gpt2") -> None:
         super().__init__()
@@ -109,13 +107,7 @@ class TrainOptionsDialog(ModalScreen[TrainConfig | None]):
         values = [v for _, v in options]
         select.value = current if current in values else values[0]
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def _submit(self) -> None:
+    def submit(self) -> None:
         try:
             folder = self.query_one("#train-base-path", Input).value.strip()
             if folder:
@@ -135,6 +127,3 @@ class TrainOptionsDialog(ModalScreen[TrainConfig | None]):
             self.query_one("#train-error", Static).update(str(exc))
             return
         self.dismiss(config)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

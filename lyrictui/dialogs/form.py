@@ -1,0 +1,36 @@
+"""FormDialog: the shared behaviour of lyrictui's form dialogs (Enter or OK submits, escape or
+Cancel closes with None)."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input
+
+T = TypeVar("T")
+
+
+class FormDialog(ModalScreen[T | None], Generic[T]):
+    """Subclasses compose a button with id "ok" (and "cancel") and implement `submit`."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def submit(self) -> None:
+        """Validate the form and `dismiss` with the result, or show what is wrong."""
+        raise NotImplementedError
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self.submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
