@@ -21,6 +21,7 @@ from lyrictui.core.errors import LyricError
 from lyrictui.core.names import clean_name, plural
 from lyrictui.core.records import ArtistSummary
 from lyrictui.dialogs.add_artist import AddArtistDialog, ScrapeRequest
+from lyrictui.dialogs.choice import ChoiceDialog
 from lyrictui.dialogs.confirm import ConfirmDialog
 from lyrictui.dialogs.import_files import ImportFilesDialog, ImportRequest
 from lyrictui.dialogs.text_prompt import TextPromptDialog
@@ -60,6 +61,8 @@ class LibraryScreen(Screen[None]):
         Binding("n", "rename", "Rename", id="rename", tooltip="Rename the selected artist"),
         Binding("d", "delete", "Delete", id="delete",
                 tooltip="Delete the selected artist and everything it holds"),
+        Binding("m", "delete_model", "Delete model", id="delete-model", show=False,
+                tooltip="Delete one of the selected artist's models"),
     ]
 
     @dataclass
@@ -168,6 +171,38 @@ class LibraryScreen(Screen[None]):
             return
         freed = library.delete_artist(artist_id)
         self.notify(f"Deleted {artist.name}: {paths.human_size(freed)} freed.", markup=False)
+        self.action_refresh()
+
+    @work(exclusive=True, group="library-action", exit_on_error=False)
+    async def action_delete_model(self) -> None:
+        artist_id = self._selected()
+        if artist_id is None:
+            return
+        library = self.app.library  # type: ignore[attr-defined]
+        models = library.list_models(artist_id)
+        if not models:
+            self.notify("This artist has no model to delete.", severity="warning")
+            return
+        model_id: str | None = models[0].id
+        if len(models) > 1:
+            model_id = await self.app.push_screen_wait(ChoiceDialog(
+                "Which model?",
+                [(f"{m.id}  {m.method} on {m.base}, {paths.human_size(m.size_bytes)}", m.id)
+                 for m in models]))
+            if model_id is None:
+                return
+        model = library.get_model(model_id)
+        try:
+            freed_if = paths.dir_size(paths.inside_home(Path(model.path)))
+            where = f"its folder ({paths.human_size(freed_if)})"
+        except LyricError:
+            where = "its entry (the bundled starter's files stay)"
+        body = f"This deletes model {model.id} ({model.method} on {model.base}) and {where}."
+        if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {model.id}?", body)):
+            return
+        freed = library.delete_model(model.id)
+        self.app.services.engines.pop(model.path, None)  # type: ignore[attr-defined]
+        self.notify(f"Deleted model {model.id}: {paths.human_size(freed)} freed.", markup=False)
         self.action_refresh()
 
     # -- getting lyrics in ----------------------------------------------------------------

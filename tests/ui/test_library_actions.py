@@ -70,3 +70,21 @@ async def test_delete_asks_with_size_and_cancel_keeps_everything(lyrictui_home: 
         await settle(app, pilot)
         assert lib.list_artists() == [] and not paths.artist_dir(slug).exists()
         assert app.screen.has_class("-empty")
+
+
+async def test_delete_model_says_what_it_frees_and_removes_the_folder(lyrictui_home: Path) -> None:
+    lib = stock()
+    artist = lib.list_artists()[0]
+    folder = paths.models_dir(artist.slug) / "m"
+    lib.add_model("m", artist.id, base="gpt2", method="full", path=str(folder), size_bytes=4096)
+    app = make_app(Services(library=lib))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "4.0 KB" in str(app.screen.query_one("#confirm-body").render())
+        await pilot.click("#confirm")
+        await settle(app, pilot)
+        assert lib.list_models(artist.id) == [] and not folder.exists()
+        assert len(lib.list_artists()) == 1  # the artist and its songs stay
