@@ -30,6 +30,7 @@ import json
 import math
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--data", type=Path, default=DATA)
     p.add_argument("--out", type=Path, default=STARTER)
-    p.add_argument("--work", type=Path, default=Path("/tmp/lyrictui-starter"),
+    p.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "lyrictui-starter",
                    help="checkpoints and the token cache (outside the repo)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--val-every", type=int, default=VAL_EVERY)
