@@ -15,7 +15,7 @@ from lyrictui.commands.trainview import VIEW_COMMANDS
 from lyrictui.core import bases, distributed, runs
 from lyrictui.core.errors import InvalidInput, NotFound
 from lyrictui.core.library import Library
-from lyrictui.core.trainconfig import COMPILE_MODES, DEVICES, METHODS, TrainConfig
+from lyrictui.core.trainconfig import COMPILE_MODES, DEVICES, METHODS, TrainConfig, default_epochs
 
 CANCEL_WAIT_S = 60.0
 
@@ -51,6 +51,7 @@ def _config(base: str, method: str, **options: Any) -> TrainConfig:
         from lyrictui.core import config as settings
 
         values["device"] = str(settings.get("device") or "auto")
+    values.setdefault("epochs", default_epochs(base))
     config = TrainConfig(base=base, method=method, **values).validate()
     bases.resolve(config.base)  # a missing local folder fails here, before any process starts
     return config
@@ -74,7 +75,7 @@ def _foreground(library: Library, run_id: str, dist: distributed.DistInfo) -> No
               help="Hub id (gpt2, distilgpt2, gpt2-medium...), a model folder, or starter.")
 @click.option("--method", type=click.Choice(METHODS), default="full", show_default=True,
               help="Full fine-tune, or LoRA adapters (a few MB, loaded over the base).")
-@click.option("--epochs", type=int, help="Passes over the data [4].")
+@click.option("--epochs", type=int, help="Passes over the data [4; 2 for --base starter].")
 @click.option("--batch-size", type=int, help="Blocks per device per micro-batch [8].")
 @click.option("--grad-accum", type=int, help="Micro-batches per optimizer step [1].")
 @click.option("--lr", type=float, help="Peak learning rate [5e-5 full, 2e-4 LoRA].")

@@ -9,7 +9,7 @@ from textual.widgets import Button, Collapsible, Input, Label, RadioButton, Radi
 
 from lyrictui.core.bases import HUB_BASES, STARTER, resolve
 from lyrictui.core.errors import InvalidInput, LyricError
-from lyrictui.core.trainconfig import TrainConfig
+from lyrictui.core.trainconfig import TrainConfig, default_epochs
 from lyrictui.dialogs.form import FormDialog
 
 STARTER_NOTE = (
@@ -51,6 +51,7 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
     def __init__(self, artist: str, default_base: str = "gpt2") -> None:
         super().__init__()
         self._artist, self._default_base = artist, default_base
+        self._auto_epochs = default_epochs(default_base)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -65,7 +66,7 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
                     yield RadioButton("Full fine-tune", value=True, id="method-full")
                     yield RadioButton("LoRA adapter (small, fast)", id="method-lora")
                 yield Label("Epochs")
-                yield Input("4", id="train-epochs", type="integer")
+                yield Input(str(self._auto_epochs), id="train-epochs", type="integer")
                 with Collapsible(title="Advanced", collapsed=True):
                     yield Label("Batch size")
                     yield Input("8", id="train-batch", type="integer")
@@ -85,6 +86,14 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
 
     def on_mount(self) -> None:
         self.check_bases()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        # The epochs field follows the base until the writer types their own number.
+        if event.select.id == "train-base" and isinstance(event.value, str):
+            epochs = self.query_one("#train-epochs", Input)
+            if epochs.value.strip() in {"", str(self._auto_epochs)}:
+                self._auto_epochs = default_epochs(event.value)
+                epochs.value = str(self._auto_epochs)
 
     @work(thread=True, exclusive=True, group="bases", exit_on_error=False,
           description="Checking which base models are available")

@@ -342,3 +342,11 @@ def test_plan_shrinks_the_batch_for_a_tiny_corpus_and_refuses_an_empty_one():
     assert plan.steps_per_epoch == 3 and plan.tokens_per_step == 8 * 2 * 2 * 32
     with pytest.raises(LyricError, match="too few"):
         make_plan(1, 32, TrainConfig(batch_size=8), world=2)
+
+
+def test_epochs_default_to_two_for_the_starter_and_four_otherwise(tiny_model_dir) -> None:
+    from lyrictui.commands.train import _config
+
+    assert _config("starter", "full").epochs == 2
+    assert _config(str(tiny_model_dir), "full").epochs == 4
+    assert _config("starter", "full", epochs=5).epochs == 5
