@@ -75,7 +75,15 @@ def test_snapshot_composer_with_a_draft(snap_compare, lyrictui_home: Path, size)
         await pilot.pause()
         await pilot.press("enter")  # the draft ends mid-line: no suggestion is requested
         await pilot.app.workers.wait_for_complete()
-        pilot.app.screen.query_one("#song").cursor_blink = False
+        editor = pilot.app.screen.query_one("#song")
+        editor.cursor_blink = False
+        editor.focus()
+        for _ in range(200):  # the dialog has closed, the text is in, the editor has focus
+            if (editor.text == SONG and editor.has_focus
+                    and editor.cursor_location == editor.document.end):
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
         await pilot.pause()
 
     assert snap_compare(make_app(Services(library=lib)), terminal_size=size,
