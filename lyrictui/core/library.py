@@ -165,29 +165,9 @@ class Library:
         A kept song whose normalized text matches a kept song of the same artist is stored as
         skipped ("duplicate of ..."), so a rerun never doubles a song and nothing is silently lost.
         """
-        digest = content_hash(lyrics)
-        with self.db.write() as conn:
-            if source_key is not None and conn.execute(
-                "SELECT 1 FROM songs WHERE artist_id = ? AND source_key = ?",
-                (artist_id, source_key),
-            ).fetchone():
-                return None
-            if skipped_reason is None:
-                twin = conn.execute(
-                    "SELECT title FROM songs WHERE artist_id = ? AND content_hash = ?"
-                    " AND skipped_reason IS NULL LIMIT 1",
-                    (artist_id, digest),
-                ).fetchone()
-                if twin is not None:
-                    skipped_reason = f'duplicate of "{twin["title"]}"'
-            cur = conn.execute(
-                "INSERT INTO songs (artist_id, title, lyrics, content_hash, source_key, genius_id,"
-                " url, skipped_reason, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (artist_id, title, lyrics, digest, source_key, genius_id, url, skipped_reason,
-                 time.time()),
-            )
-            row = conn.execute("SELECT * FROM songs WHERE id = ?", (cur.lastrowid,)).fetchone()
-        return Song(**row)
+        song = NewSong(title, lyrics, source_key=source_key, genius_id=genius_id, url=url,
+                       skipped_reason=skipped_reason)
+        return self.add_songs(artist_id, [song])[0]
 
     def songs(self, artist_id: int, *, include_skipped: bool = False) -> list[Song]:
         """An artist's songs in the order they were stored."""
