@@ -50,16 +50,32 @@ def strip_stress(phones: str) -> str:
     return re.sub(r"\d", "", phones)
 
 
+# Before R, American English (and songwriters) do not tell these vowels apart: "here" (IY R)
+# rhymes with "clear" (IH R), "care" (EH R) with "marry" (EH R) and "bear", "sure" (UH R) with
+# "more" (AO R); "fire" is said in one syllable (AY R) as often as in two (AY ER).
+_BEFORE_R = [(re.compile(r"^(?:IY|IH) R\b"), "IH R"), (re.compile(r"^(?:EY|EH|AE) R\b"), "EH R"),
+             (re.compile(r"^(?:UH|AO|OW) R\b"), "AO R"), (re.compile(r"^(AY|AW) ER\b"), r"\1 R")]
+
+
+def merge_before_r(key: str) -> str:
+    """One spelling for the vowels that merge before R, so such words share a rhyme key."""
+    for pattern, merged in _BEFORE_R:
+        key, n = pattern.subn(merged, key)
+        if n:
+            break
+    return key
+
+
 def key_of_phones(phones: str) -> str:
     """The rhyme key (unstressed phones from the last stressed vowel) of a CMU pronunciation."""
     parts = phones.split()
     for i in range(len(parts) - 1, -1, -1):
         if parts[i][-1] in "12":
-            return strip_stress(" ".join(parts[i:]))
+            return merge_before_r(strip_stress(" ".join(parts[i:])))
     for i in range(len(parts) - 1, -1, -1):  # no stressed vowel: fall back to the last vowel
         if parts[i][-1].isdigit():
-            return strip_stress(" ".join(parts[i:]))
-    return strip_stress(phones)
+            return merge_before_r(strip_stress(" ".join(parts[i:])))
+    return merge_before_r(strip_stress(phones))
 
 
 @lru_cache(maxsize=1)
@@ -145,7 +161,7 @@ def rhyme_key(word: str) -> str:
         tail = norm[start:]
         if tail in lookup and len(tail) >= 3 and spelling.syllables(tail) == 1:
             return key_of_phones(lookup[tail][0])
-    return spelling.rhyme_key(norm)
+    return merge_before_r(spelling.rhyme_key(norm))
 
 
 def words(line: str) -> list[str]:

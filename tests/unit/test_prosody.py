@@ -92,3 +92,18 @@ def test_near_rhymes_share_the_vowel_and_exclude_perfect_ones():
     assert near and not set(near) & perfect
     assert all(prosody.rhyme_kind("EY", prosody.rhyme_key(w)) for w in near[:20])
     assert {"make", "name"} & set(near[:20])
+
+
+@pytest.mark.parametrize("a, b", [("here", "clear"), ("near", "year"), ("sure", "more"),
+                                  ("your", "door"), ("fire", "higher"), ("hour", "power"),
+                                  ("care", "bear")])
+def test_vowels_that_merge_before_r_rhyme(a: str, b: str) -> None:
+    assert prosody.rhyme_kind(prosody.rhyme_key(a), prosody.rhyme_key(b)) == "perfect"
+    assert b in prosody.rhymes(a, limit=2000)
+
+
+def test_the_merge_keeps_distinct_r_vowels_apart() -> None:
+    assert prosody.rhyme_kind(prosody.rhyme_key("here"), prosody.rhyme_key("hair")) is None
+    assert prosody.rhyme_kind(prosody.rhyme_key("star"), prosody.rhyme_key("more")) is None
+    assert prosody.scheme(["I see you here", "the sky is clear", "no one is there",
+                           "with words to spare"]) == list("AABB")
