@@ -13,6 +13,7 @@ import click
 from lyrictui.commands.common import echo_json, open_library, safe
 from lyrictui.core import paths, runs
 from lyrictui.core.records import Run
+from lyrictui.core.run_state import RunState, format_duration
 from lyrictui.core.status import run_is_stale
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -61,109 +62,56 @@ def list_runs(name: str | None, as_json: bool) -> None:
             click.echo(f"    {safe(r['error'])}")
 
 
-class RunView:
-    """What `watch` knows about a run, folded from its events."""
+def render_run(run: Run, artist: str, state: RunState) -> Any:
+    """The rich view of one run: what the Training screen shows, as terminal text."""
+    from rich.console import Group
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+    from rich.text import Text
 
-    def __init__(self, run: Run, artist: str) -> None:
-        self.run, self.artist = run, artist
-        self.start: dict[str, Any] | None = None
-        self.step: dict[str, Any] | None = None
-        self.losses: list[float] = []
-        self.evals: list[dict[str, Any]] = []
-        self.sample: dict[str, Any] | None = None
-        self.checkpoint: dict[str, Any] | None = None
-        self.end: dict[str, Any] | None = None
-        self.error: str | None = None
-
-    def feed(self, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        if kind == "start":
-            self.start, self.end, self.error = event, None, None
-        elif kind == "step":
-            self.step = event
-            if isinstance(event.get("loss"), (int, float)):
-                self.losses = (self.losses + [float(event["loss"])])[-60:]
-        elif kind == "eval":
-            self.evals = [e for e in self.evals if e.get("step") != event.get("step")] + [event]
-        elif kind == "sample":
-            self.sample = event
-        elif kind == "checkpoint":
-            self.checkpoint = event
-        elif kind == "end":
-            self.end = event
-        elif kind == "error":
-            self.error = str(event.get("message", ""))
-
-    def eta_s(self) -> float | None:
-        if not (self.start and self.step and self.step.get("tokens_per_s")):
-            return None
-        cfg = self.start.get("config", {})
-        per_step = (self.start.get("batch_size", cfg.get("batch_size", 1)) * cfg.get(
-            "grad_accum", 1) * self.start.get("world_size", 1) * cfg.get("block_size", 1))
-        left = self.start["total_steps"] - self.step["step"]
-        return max(0.0, left * per_step / self.step["tokens_per_s"])
-
-    def render(self) -> Any:
-        from rich.console import Group
-        from rich.progress_bar import ProgressBar
-        from rich.table import Table
-        from rich.text import Text
-
-        status = self.end["status"] if self.end else self.run.status
-        parts: list[Any] = [Text.assemble((f"run {self.run.id}", "bold"),
-                                          f"  {safe(self.artist)}  ", (status, "cyan"))]
-        total = (self.start or {}).get("total_steps") or self.run.total_steps or 0
-        done = (self.step or {}).get("step", (self.start or {}).get("resumed_from", 0)) or 0
-        if self.end:  # step events come about once a second; the row has the final step
-            done = max(done, self.run.step)
-        if total:
-            eta = self.eta_s()
-            bar = Table.grid(padding=(0, 1))
-            bar.add_row(ProgressBar(total=total, completed=done, width=40),
-                        f"{100 * done / total:5.1f} %  step {done}/{total}",
-                        f"epoch {(self.step or {}).get('epoch', 0)}",
-                        f"ETA {_duration(eta)}" if eta is not None and not self.end else "")
-            parts.append(bar)
-        if self.step:
-            s = self.step
-            gpu = f"  gpu {paths.human_size(int(s['gpu_mem']))}" if s.get("gpu_mem") else ""
-            parts.append(Text(f"loss {s['loss']:.4f}  lr {s['lr']:.2e}  "
-                              f"{s['tokens_per_s']:,.0f} tok/s  grad norm "
-                              f"{(s.get('grad_norm') or 0):.3f}{gpu}"))
-        if len(self.losses) > 1:
-            lo, hi = min(self.losses), max(self.losses)
-            spark = "".join(SPARKS[int((v - lo) / (hi - lo + 1e-12) * (len(SPARKS) - 1))]
-                            for v in self.losses)
-            parts.append(Text(f"loss {spark}  ({lo:.3f} - {hi:.3f})"))
-        if self.evals:
-            best = min((e["val_loss"] for e in self.evals if e.get("val_loss") is not None),
-                       default=None)
-            table = Table("step", "epoch", "val loss", "perplexity", title="evaluations",
-                          title_justify="left")
-            for e in self.evals[-6:]:
-                mark = " *" if e.get("val_loss") == best else ""
-                ppl = f"{e['perplexity']:.2f}" if e.get("perplexity") else "-"
-                val = f"{e['val_loss']:.4f}{mark}" if e.get("val_loss") is not None else "-"
-                table.add_row(str(e["step"]), str(e["epoch"]), val, ppl)
-            parts.append(table)
-        if self.sample and self.sample.get("lines"):
-            parts.append(Text(f"sample at step {self.sample['step']}:", style="bold"))
-            parts.extend(Text(f"  {safe(line)}", style="italic") for line in self.sample["lines"])
-        if self.checkpoint:
-            parts.append(Text(f"last checkpoint: step {self.checkpoint['step']}", style="dim"))
-        if self.error:
-            parts.append(Text(f"error: {safe(self.error)}", style="bold red"))
-        if self.end and self.end.get("model_id"):
-            parts.append(Text(f"model {self.end['model_id']} saved", style="green"))
-        return Group(*parts)
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+    status = run.status if state.status in {"queued", "running"} else state.status
+    parts: list[Any] = [Text.assemble((f"run {run.id}", "bold"), f"  {safe(artist)}  ",
+                                      (status, "cyan"))]
+    total = state.total_steps or run.total_steps or 0
+    done = max(state.step, run.step) if state.finished else state.step
+    if total:
+        eta = state.eta_seconds()
+        bar = Table.grid(padding=(0, 1))
+        bar.add_row(ProgressBar(total=total, completed=done, width=40),
+                    f"{100 * done / total:5.1f} %  step {done}/{total}",
+                    f"epoch {state.epoch:.2f}",
+                    f"ETA {format_duration(eta)}" if eta is not None else "")
+        parts.append(bar)
+    if state.train:
+        gpu = f"  gpu {paths.human_size(int(state.gpu_mem))}" if state.gpu_mem else ""
+        lr = f"{state.lr:.2e}" if state.lr is not None else "-"
+        speed = f"{state.tokens_per_s:,.0f}" if state.tokens_per_s is not None else "-"
+        parts.append(Text(f"loss {state.train[-1][1]:.4f}  lr {lr}  {speed} tok/s  grad norm "
+                          f"{(state.grad_norm or 0):.3f}{gpu}"))
+    losses = [loss for _step, loss in state.train[-60:]]
+    if len(losses) > 1:
+        lo, hi = min(losses), max(losses)
+        spark = "".join(SPARKS[int((v - lo) / (hi - lo + 1e-12) * (len(SPARKS) - 1))]
+                        for v in losses)
+        parts.append(Text(f"loss {spark}  ({lo:.3f} - {hi:.3f})"))
+    if state.val:
+        table = Table("step", "val loss", "perplexity", title="evaluations", title_justify="left")
+        perplexity = dict(state.perplexities)
+        for step, val in state.val[-6:]:
+            mark = " *" if val == state.best_val_loss else ""
+            ppl = f"{perplexity[step]:.2f}" if step in perplexity else "-"
+            table.add_row(str(step), f"{val:.4f}{mark}", ppl)
+        parts.append(table)
+    if state.samples:
+        parts.append(Text("latest sample:", style="bold"))
+        parts.extend(Text(f"  {safe(line)}", style="italic") for line in state.samples)
+    if state.checkpoint_step is not None:
+        parts.append(Text(f"last checkpoint: step {state.checkpoint_step}", style="dim"))
+    if state.error:
+        parts.append(Text(f"error: {safe(state.error)}", style="bold red"))
+    if state.model_id:
+        parts.append(Text(f"model {state.model_id} saved", style="green"))
+    return Group(*parts)
 
 
 @click.command()
@@ -181,25 +129,25 @@ def watch(run_ref: str, once: bool) -> None:
     run = runs.resolve_run(library, run_ref)
     artist = library.artist_by_id(run.artist_id).name
     folder = runs.run_dir(run)
-    view = RunView(run, artist)
+    state = RunState()
     events, offset = runs.read_events(folder, 0)
     for event in events:
-        view.feed(event)
+        state.apply(event)
     console = Console()
     if once:
-        console.print(view.render())
+        console.print(render_run(run, artist, state))
         return
     try:
-        with Live(view.render(), console=console, refresh_per_second=4) as live:
+        with Live(render_run(run, artist, state), console=console, refresh_per_second=4) as live:
             while True:
                 new, offset = runs.read_events(folder, offset)
                 for event in new:
-                    view.feed(event)
-                view.run = library.get_run(run.id)
-                live.update(view.render())
-                if view.run.status not in runs.ACTIVE and (view.end or not new):
+                    state.apply(event)
+                run = library.get_run(run.id)
+                live.update(render_run(run, artist, state))
+                if run.status not in runs.ACTIVE and (state.finished or not new):
                     break
-                if run_is_stale(view.run):
+                if run_is_stale(run):
                     runs.mark_stale_runs(library)
                 time.sleep(POLL_S)
     except KeyboardInterrupt:
@@ -207,7 +155,7 @@ def watch(run_ref: str, once: bool) -> None:
         return
     if not console.is_terminal:
         console.line()  # a non-terminal Live leaves its last frame without a newline
-    final = view.run
+    final = run
     console.print(f"run {final.id} {final.status} at step {final.step}/{final.total_steps}"
                   + (f": model {final.model_id}" if final.model_id else "")
                   + (f" ({safe(final.error)})" if final.error else ""), markup=False,

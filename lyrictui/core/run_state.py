@@ -32,6 +32,7 @@ class RunState:
     model_id: str | None = None
     best_val_loss: float | None = None
     error: str | None = None
+    checkpoint_step: int | None = None
     log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     _first_step: tuple[int, float] | None = None
 
@@ -73,6 +74,7 @@ class RunState:
         elif kind == "sample":
             self.samples = [str(line) for line in event.get("lines") or []]
         elif kind == "checkpoint":
+            self.checkpoint_step = int(event.get("step") or self.step)
             self.log.append(f"step {event.get('step')}: checkpoint saved")
         elif kind == "end":
             self.status = str(event.get("status") or "completed")
