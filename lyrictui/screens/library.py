@@ -18,8 +18,9 @@ from textual.widgets import Footer, Header, Static
 
 from lyrictui.core import config, paths
 from lyrictui.core.errors import LyricError
+from lyrictui.core.library import Library
 from lyrictui.core.names import clean_name, plural
-from lyrictui.core.records import ArtistSummary
+from lyrictui.core.records import Artist, ArtistSummary
 from lyrictui.dialogs.add_artist import AddArtistDialog, ScrapeRequest
 from lyrictui.dialogs.choice import ChoiceDialog
 from lyrictui.dialogs.confirm import ConfirmDialog
@@ -100,7 +101,7 @@ class LibraryScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="library-load", exit_on_error=False,
           description="Reading the library")
     def load_library(self) -> None:
-        library = self.app.library  # type: ignore[attr-defined]
+        library = self.library
         if not self._demo_checked:
             from lyrictui.core.demo import ensure_demo
 
@@ -127,19 +128,24 @@ class LibraryScreen(Screen[None]):
 
     # -- actions on the selected artist ---------------------------------------------------
 
-    def _selected(self) -> int | None:
+    @property
+    def library(self) -> Library:
+        return self.app.library  # type: ignore[attr-defined]
+
+    def _selected(self) -> Artist | None:
+        """The highlighted artist, or None with a notification saying to pick one."""
         artist_id = self.query_one(ArtistTable).selected_artist_id
         if artist_id is None:
             self.notify("Select an artist first.", severity="warning")
-        return artist_id
+            return None
+        return self.library.artist_by_id(artist_id)
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_rename(self) -> None:
-        artist_id = self._selected()
-        if artist_id is None:
+        artist = self._selected()
+        if artist is None:
             return
-        library = self.app.library  # type: ignore[attr-defined]
-        artist = library.artist_by_id(artist_id)
+        library = self.library
         name = await self.app.push_screen_wait(
             TextPromptDialog(f"Rename {artist.name}", "The artist's folder keeps its name.",
                              value=artist.name, ok_label="Rename", check=clean_name)
@@ -147,7 +153,7 @@ class LibraryScreen(Screen[None]):
         if not name or name == artist.name:
             return
         try:
-            library.rename_artist(artist_id, name)
+            library.rename_artist(artist.id, name)
         except LyricError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -156,12 +162,11 @@ class LibraryScreen(Screen[None]):
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_delete(self) -> None:
-        artist_id = self._selected()
-        if artist_id is None:
+        artist = self._selected()
+        if artist is None:
             return
-        library = self.app.library  # type: ignore[attr-defined]
-        artist = library.artist_by_id(artist_id)
-        kept, skipped = library.song_counts(artist_id)
+        library = self.library
+        kept, skipped = library.song_counts(artist.id)
         size = paths.dir_size(paths.artist_dir(artist.slug))
         body = (
             f"This deletes {plural(kept + skipped, 'song')}, every dataset, training run and model of "
@@ -169,17 +174,17 @@ class LibraryScreen(Screen[None]):
         )
         if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {artist.name}?", body)):
             return
-        freed = library.delete_artist(artist_id)
+        freed = library.delete_artist(artist.id)
         self.notify(f"Deleted {artist.name}: {paths.human_size(freed)} freed.", markup=False)
         self.action_refresh()
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_delete_model(self) -> None:
-        artist_id = self._selected()
-        if artist_id is None:
+        artist = self._selected()
+        if artist is None:
             return
-        library = self.app.library  # type: ignore[attr-defined]
-        models = library.list_models(artist_id)
+        library = self.library
+        models = library.list_models(artist.id)
         if not models:
             self.notify("This artist has no model to delete.", severity="warning")
             return
@@ -282,7 +287,7 @@ class LibraryScreen(Screen[None]):
                         job_id, event.done, event.total if event.listing_done else None, detail))
 
         try:
-            summary = await scrape(self.app.library,  # type: ignore[attr-defined]
+            summary = await scrape(self.library,
                                    request.artist, max_songs=request.max_songs,
                                    include_features=request.include_features,
                                    on_event=on_event, cancel=cancel)
@@ -304,7 +309,7 @@ class LibraryScreen(Screen[None]):
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_import_files(self) -> None:
-        library = self.app.library  # type: ignore[attr-defined]
+        library = self.library
         artist_id = self.query_one(ArtistTable).selected_artist_id
         name = library.artist_by_id(artist_id).name if artist_id is not None else ""
         request = await self.app.push_screen_wait(ImportFilesDialog(Path.cwd(), name))
@@ -324,7 +329,7 @@ class LibraryScreen(Screen[None]):
                                               f"{seen} files · {report.path.name}"))
 
         try:
-            summary = import_files(self.app.library,  # type: ignore[attr-defined]
+            summary = import_files(self.library,
                                    request.artist, [request.path], on_file=on_file)
         except LyricError as exc:
             self.post_message(self.JobEnded(job_id, str(exc), error=True))
@@ -342,11 +347,10 @@ class LibraryScreen(Screen[None]):
         from lyrictui.core.drafts import safe_file_stem
         from lyrictui.core.export import render, write_atomic
 
-        artist_id = self._selected()
-        if artist_id is None:
+        artist = self._selected()
+        if artist is None:
             return
-        library = self.app.library  # type: ignore[attr-defined]
-        artist = library.artist_by_id(artist_id)
+        library = self.library
         target = await self.app.push_screen_wait(TextPromptDialog(
             f"Export {artist.name}'s songs",
             ".txt (readable, and `lyrictui import` reads it back) or .jsonl (one song per line)",
@@ -355,7 +359,7 @@ class LibraryScreen(Screen[None]):
         if not target:
             return
         path = Path(target).expanduser()
-        songs = library.songs(artist_id)
+        songs = library.songs(artist.id)
         try:
             write_atomic(path, render(songs, "jsonl" if path.suffix == ".jsonl" else "txt"))
         except (LyricError, OSError) as exc:
@@ -364,16 +368,15 @@ class LibraryScreen(Screen[None]):
         self.notify(f"Wrote {plural(len(songs), 'song')} to {path}", markup=False)
 
     def action_pack(self) -> None:
-        artist_id = self._selected()
-        if artist_id is not None:
-            name = self.app.library.artist_by_id(artist_id).name  # type: ignore[attr-defined]
-            self.run_pack(artist_id, self._start_job(f"Pack: {name}"))
+        artist = self._selected()
+        if artist is not None:
+            self.run_pack(artist.id, self._start_job(f"Pack: {artist.name}"))
 
     @work(thread=True, group="pack", exit_on_error=False, description="Packing a dataset")
     def run_pack(self, artist_id: int, job_id: str) -> None:
         from lyrictui.core.packing import pack
 
-        library = self.app.library  # type: ignore[attr-defined]
+        library = self.library
         artist = library.artist_by_id(artist_id)
 
         def on_progress(stage: str, fraction: float) -> None:
@@ -393,25 +396,24 @@ class LibraryScreen(Screen[None]):
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_train(self) -> None:
-        artist_id = self._selected()
-        if artist_id is None:
+        artist = self._selected()
+        if artist is None:
             return
-        library = self.app.library  # type: ignore[attr-defined]
-        artist = library.artist_by_id(artist_id)
-        if library.song_counts(artist_id)[0] == 0:
+        library = self.library
+        if library.song_counts(artist.id)[0] == 0:
             self.notify(f"{artist.name} has no songs to learn from: add some first.",
                         severity="warning", markup=False)
             return
         config = await self.app.push_screen_wait(TrainOptionsDialog(artist.name))
         if config is not None:
-            self.start_training(artist_id, config)
+            self.start_training(artist.id, config)
 
     @work(thread=True, group="train-start", exit_on_error=False,
           description="Starting a training run")
     def start_training(self, artist_id: int, config) -> None:
         from lyrictui.core.runs import start_detached
 
-        library = self.app.library  # type: ignore[attr-defined]
+        library = self.library
         artist = library.artist_by_id(artist_id)
         try:
             run_id = start_detached(library, artist, config)
@@ -424,11 +426,11 @@ class LibraryScreen(Screen[None]):
         self.load_library()
 
     def action_compose(self) -> None:
-        artist_id = self._selected()
-        if artist_id is None:
+        artist = self._selected()
+        if artist is None:
             return
-        library = self.app.library  # type: ignore[attr-defined]
-        models = library.list_models(artist_id)
+        library = self.library
+        models = library.list_models(artist.id)
         if not models:
             self.notify("This artist has no model yet: press t to train one, or compose with "
                         "the starter model.", severity="warning")
