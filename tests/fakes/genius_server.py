@@ -1,9 +1,10 @@
 """A fake Genius on 127.0.0.1 (aiohttp.web): the API and the song pages on two random ports.
 
 Faults come scripted per path (`fake.script("/artists/101/songs", Fault.http(429,
-retry_after=1))`) or at random (`FakeGenius(..., fault_rate=0.2, seed=7)`), with a per-request
-latency, so reliability tests can lean on the scraper from every side. `fake.blocked = True`
-turns every song page into a Cloudflare-style 403 challenge.
+retry_after=1))`), at random (`FakeGenius(..., fault_rate=0.2, seed=7)`), or from a weighted,
+order-independent mix (`FakeGenius(..., mix=FaultMix({"429": 0.1, ...}))`, see genius_faults),
+with a per-request latency, so reliability tests can lean on the scraper from every side.
+`fake.blocked = True` turns every song page into a Cloudflare-style 403 challenge.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import asyncio
 import json
 import random
 import threading
+import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -29,6 +31,9 @@ from fakes.genius_catalog import (
     song_json,
 )
 from lyrictui.core.names import fold
+
+if TYPE_CHECKING:
+    from fakes.genius_faults import FaultMix
 
 TOKEN = "fake-genius-token-0123456789"
 CHAOS_KINDS = ("503", "429", "slow", "truncate", "reset")
@@ -76,16 +81,22 @@ class FakeGenius:
     def __init__(self, artists: list[FakeArtist], songs: list[FakeSong], *, token: str = TOKEN,
                  latency: float = 0.0, fault_rate: float = 0.0, seed: int = 0,
                  fault_kinds: tuple[str, ...] = CHAOS_KINDS, slow_delay: float = 0.5,
-                 padding_kb: int = 0) -> None:
+                 padding_kb: int = 0, mix: FaultMix | None = None) -> None:
         self.artists = {a.id: a for a in artists}
         self.songs = songs
         self.token, self.latency, self.padding_kb = token, latency, padding_kb
         self.fault_rate, self.fault_kinds, self.slow_delay = fault_rate, fault_kinds, slow_delay
         self.rng = random.Random(seed)
+        self.mix = mix
         self.blocked = False
         self.scripted: dict[str, deque[Fault]] = defaultdict(deque)
         self.hits: Counter[str] = Counter()
         self.faults_served: Counter[str] = Counter()
+        # Every request as (path with query, "ok" or the fault served), in arrival order.
+        self.log: list[tuple[str, str]] = []
+        # Seconds between a 429 with Retry-After and the next try of the same request.
+        self.retry_after_gaps: list[float] = []
+        self._retry_after_at: dict[str, float] = {}
         self.auth_sent_to_web = 0
         self.in_flight = self.max_in_flight = 0
         self.api_url = self.web_url = ""
@@ -150,13 +161,26 @@ class FakeGenius:
         try:
             if self.latency:
                 await asyncio.sleep(self.latency)
+            self._note_retry_gap(request.path_qs)
             fault = self._next_fault(request.path)
+            if fault is None and self.mix is not None:
+                fault = self.mix.draw(request.path_qs)
             if fault is None:
+                self.log.append((request.path_qs, "ok"))
                 return await handler(request)
-            self.faults_served[fault.kind if fault.kind != "status" else str(fault.status)] += 1
+            served = fault.kind if fault.kind != "status" else str(fault.status)
+            self.faults_served[served] += 1
+            self.log.append((request.path_qs, served))
+            if fault.retry_after is not None:
+                self._retry_after_at[request.path_qs] = time.monotonic()
             return await self._apply(fault, request, handler)
         finally:
             self.in_flight -= 1
+
+    def _note_retry_gap(self, key: str) -> None:
+        asked = self._retry_after_at.pop(key, None)
+        if asked is not None:
+            self.retry_after_gaps.append(time.monotonic() - asked)
 
     def _next_fault(self, path: str) -> Fault | None:
         if self.scripted.get(path):
