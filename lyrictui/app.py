@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from lyrictui import __version__
 from lyrictui.core.library import Library
+from lyrictui.core.names import strip_control
 from lyrictui.screens.composer import ComposerScreen
 from lyrictui.screens.help import HelpScreen
 from lyrictui.screens.library import LibraryScreen
@@ -66,6 +68,13 @@ class LyricApp(App[None]):
     @property
     def library(self) -> Library:
         return self.services.library
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification, without terminal control or escape characters: messages quote
+        names, titles and file names that came from outside."""
+        super().notify(strip_control(message), title=strip_control(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import click
@@ -15,8 +16,14 @@ def open_library() -> Library:
     return Library()
 
 
+# json.dumps escapes C0 controls but, with ensure_ascii=False, writes C1 ones (U+009B is CSI
+# to some terminals) and line separators raw: escape those too (still valid JSON).
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+
+
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    click.echo(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def safe(text: str) -> str:

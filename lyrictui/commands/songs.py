@@ -12,6 +12,8 @@ from lyrictui.commands.common import echo_json, open_library, safe
 from lyrictui.core.errors import InvalidInput
 from lyrictui.core.names import plural
 
+MAX_REFUSED_SHOWN = 20  # a folder of 10,000 unreadable files is not 10,000 lines
+
 
 @click.command()
 @click.argument("artist")
@@ -114,12 +116,22 @@ def _print_summary(s: Any) -> None:
 def import_(name: str, paths: tuple[Path, ...], separator: str | None) -> None:
     """Import NAME's lyrics from .txt / .md files or folders (one song per file, or several
     separated by a '---' line or two blank lines)."""
+    from collections import Counter
+
     from lyrictui.core.importer import FileReport, import_files
 
+    listed = 0
+    hidden: Counter[str] = Counter()  # refusals past the first few: counted, not listed
+
     def on_file(r: FileReport) -> None:
+        nonlocal listed
         shown = safe(str(r.path))
         if r.refused:
-            click.echo(f"skipped {shown}: {safe(r.refused)}")
+            if listed < MAX_REFUSED_SHOWN:
+                listed += 1
+                click.echo(f"skipped {shown}: {safe(r.refused)}")
+            else:
+                hidden[r.refused] += 1
         else:
             extra = [f"{r.already} already imported" if r.already else "",
                      f"{r.duplicates} duplicates" if r.duplicates else "",
@@ -129,6 +141,9 @@ def import_(name: str, paths: tuple[Path, ...], separator: str | None) -> None:
                                                                       else ""))
 
     summary = import_files(open_library(), name, paths, separator=separator, on_file=on_file)
+    if hidden:
+        reasons = "; ".join(f"{n:,} {safe(why)}" for why, n in hidden.most_common(3))
+        click.echo(f"... and {plural(sum(hidden.values()), 'more file')} skipped ({reasons})")
     refused = len(summary.refused)
     stored = sum(f.added + f.already + f.duplicates for f in summary.files)
     if stored == 0:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -53,7 +54,13 @@ def _config(base: str, method: str, **options: Any) -> TrainConfig:
         values["device"] = str(settings.get("device") or "auto")
     values.setdefault("epochs", default_epochs(base))
     config = TrainConfig(base=base, method=method, **values).validate()
-    bases.resolve(config.base)  # a missing local folder fails here, before any process starts
+    # A missing or pickle-only folder, an unreachable hub base or a --block-size over the
+    # window fails here, before a run (row, folder, process) exists; the default block size
+    # shrinks to a smaller window instead.
+    window = bases.check_base(config.base, values.get("block_size"))
+    if "block_size" not in values and config.block_size > window:
+        config.block_size = window
+        config.validate()
     return config
 
 
@@ -135,7 +142,7 @@ def train(name: str, base: str, method: str, detach: bool, resume: bool,
             if detach:
                 click.echo(runs.start_detached(library, artist, config))
                 return
-            run_id = runs.create_run(library, artist, config).id
+            run_id = runs.create_run(library, artist, config, pid=os.getpid()).id
     distributed.init(dist, options.get("device") or "auto")
     try:
         run_id = distributed.broadcast(dist, run_id)

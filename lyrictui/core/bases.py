@@ -6,15 +6,24 @@ Heavy libraries are imported inside the functions that use them.
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from lyrictui.core.errors import InvalidInput, LyricError
 
 STARTER = "starter"
 DEFAULT_BASE = "gpt2"
 STARTER_WINDOW = 1024  # GPT-2's n_positions, until the starter ships its config.json
+HUB_PROBE_TIMEOUT_S = 3.0
+HUB_PROBE_TTL_S = 60.0
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+_probed: dict[str, tuple[float, bool]] = {}
 
 
 def starter_dir() -> Path:
@@ -57,7 +66,7 @@ def load_tokenizer(base: str) -> Any:
         if _bare_starter(base, "tokenizer.json", "tokenizer_config.json"):
             tokenizer = _starter_tokenizer()
         else:
-            tokenizer = AutoTokenizer.from_pretrained(target)
+            tokenizer = AutoTokenizer.from_pretrained(target, local_files_only=local_only(target))
     except (OSError, ValueError) as exc:
         raise offline_hint(base, exc) from None
     if tokenizer.pad_token is None:
@@ -72,7 +81,8 @@ def model_window(base: str) -> int:
     from transformers import AutoConfig
 
     try:
-        config = AutoConfig.from_pretrained(resolve(base))
+        target = resolve(base)
+        config = AutoConfig.from_pretrained(target, local_files_only=local_only(target))
     except (OSError, ValueError) as exc:
         raise offline_hint(base, exc) from None
     for attr in ("n_positions", "max_position_embeddings", "n_ctx"):
@@ -115,3 +125,70 @@ def availability(base: str) -> str:
 
     found = try_to_load_from_cache(base, "config.json")
     return "cached" if isinstance(found, str) else "download"
+
+
+def check_base(base: str, block_size: int | None = None) -> int:
+    """Fail before any run exists: `base` must be loadable (a folder with safetensors weights,
+    the starter, or a hub id that is cached or reachable) and `block_size` must fit its window.
+    Returns the window."""
+    target = resolve(base)
+    if Path(target).is_dir():
+        from lyrictui.core.modelload import check_folder
+
+        check_folder(Path(target))  # a pickle-only or damaged folder: one line, nothing opened
+    window = model_window(base)
+    if block_size is not None and block_size > window:
+        raise InvalidInput(f"--block-size {block_size} is above the window of {base!r} "
+                           f"({window} tokens): use at most {window}")
+    return window
+
+
+def local_only(target: str) -> bool:
+    """Whether `from_pretrained(target)` must stay in the local cache: a hub id while the hub
+    is unreachable. Without this, huggingface_hub retries for most of a minute (printing each
+    retry) before failing, and even a cached model waits for those retries."""
+    return not Path(target).exists() and hub_unreachable()
+
+
+def model_hub_kwargs(target: str) -> dict[str, Any]:
+    """Extra `AutoModel*.from_pretrained` arguments: the cache only while the hub is
+    unreachable, for the adapter lookup too (transformers 5 does not pass it on there)."""
+    if not local_only(target):
+        return {}
+    return {"local_files_only": True, "adapter_kwargs": {"local_files_only": True}}
+
+
+def hub_unreachable() -> bool:
+    """True when HF_HUB_OFFLINE is set or the hub's host refuses a connection within a few
+    seconds (probed at most once a minute). With a proxy configured we cannot tell: False."""
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return True
+    if any(os.environ.get(var) for var in _PROXY_VARS):
+        return False
+    parts = urlsplit(constants.ENDPOINT)
+    host = parts.hostname or "huggingface.co"
+    port = parts.port or (80 if parts.scheme == "http" else 443)
+    key = f"{host}:{port}"
+    now = time.monotonic()
+    if key not in _probed or now - _probed[key][0] > HUB_PROBE_TTL_S:
+        _probed[key] = (now, not _connects(host, port, HUB_PROBE_TIMEOUT_S))
+    return _probed[key][1]
+
+
+def _connects(host: str, port: int, timeout: float) -> bool:
+    # In a thread, because a DNS lookup ignores socket timeouts and can hang far longer.
+    result: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=attempt, name="hub-probe", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result and result[0])

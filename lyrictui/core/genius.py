@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lyrictui.core import config, lyrics
-from lyrictui.core.errors import InvalidInput
+from lyrictui.core.errors import InvalidInput, NotFound
 from lyrictui.core.genius_api import (
     TOKEN_HELP,
     AuthError,
@@ -140,9 +140,15 @@ class _Scrape:
                 gid, gname = await (api.artist(genius_id) if genius_id else
                                     api.resolve_artist(name))
                 self.summary.artist, self.summary.genius_id = gname, gid
+                created = self.library.find_artist(gname) is None
                 self.artist = self._library_artist(gname, gid)
                 self.events.add(ArtistFound(gname, gid))
                 await self._pipeline(api, gid)
+                if created and not self.summary.listed and \
+                        self.library.song_counts(self.artist.id) == (0, 0):
+                    self.library.delete_artist(self.artist.id)  # leave no empty artist behind
+                    raise NotFound(f'Genius lists no songs for "{gname}": nothing to fetch; '
+                                   "check the name, or pick another artist with --genius-id")
         finally:
             ticker.cancel()
             self.finish()

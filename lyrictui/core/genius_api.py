@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from lyrictui.core.errors import InvalidInput, LyricError, NotFound
 from lyrictui.core.http import Blocked, HttpClient, HttpError
-from lyrictui.core.names import fold
+from lyrictui.core.names import fold, one_line
 
 DEFAULT_API_URL = "https://api.genius.com"
 DEFAULT_WEB_URL = "https://genius.com"
@@ -67,9 +67,11 @@ class SongInfo:
     def from_api(cls, data: dict[str, Any]) -> SongInfo:
         artist = data.get("primary_artist") or {}
         return cls(
-            id=int(data["id"]), title=str(data.get("title") or f"song {data['id']}"),
+            # Names and titles are shown in terminals: no control or escape characters.
+            id=int(data["id"]),
+            title=one_line(str(data.get("title") or "")) or f"song {data['id']}",
             url=str(data.get("url") or ""), primary_artist_id=int(artist.get("id") or 0),
-            primary_artist=str(artist.get("name") or ""),
+            primary_artist=one_line(str(artist.get("name") or "")),
             lyrics_state=str(data.get("lyrics_state") or "complete"),
             instrumental=bool(data.get("instrumental")),
         )
@@ -107,7 +109,7 @@ class GeniusApi:
         for hit in hits:
             artist = (hit.get("result") or {}).get("primary_artist") or {}
             if artist.get("id"):
-                artists.setdefault(int(artist["id"]), str(artist.get("name") or ""))
+                artists.setdefault(int(artist["id"]), one_line(str(artist.get("name") or "")))
         wanted = fold(name)
         exact = [(i, n) for i, n in artists.items() if fold(n) == wanted]
         if len(exact) == 1:
@@ -124,7 +126,8 @@ class GeniusApi:
 
     async def artist(self, artist_id: int) -> tuple[int, str]:
         data = (await self._json(f"/artists/{artist_id}")).get("artist") or {}
-        return int(data.get("id") or artist_id), str(data.get("name") or artist_id)
+        return int(data.get("id") or artist_id), one_line(str(data.get("name") or "")) or \
+            str(artist_id)
 
     async def artist_songs(self, artist_id: int) -> AsyncIterator[list[SongInfo]]:
         """Pages of the artist's songs, most popular first, until next_page is null."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from lyrictui.core import lyrics
 from lyrictui.core.errors import InvalidInput
 from lyrictui.core.library import Library, content_hash
-from lyrictui.core.names import clean_name
+from lyrictui.core.names import clean_name, one_line
 from lyrictui.core.paths import human_size
 from lyrictui.core.records import Artist, NewSong
 
@@ -131,14 +131,14 @@ def split_songs(text: str, separator: str | None = None) -> list[str]:
 
 def songs_in(path: Path, text: str, separator: str | None) -> tuple[list[tuple[str, str]], int]:
     """([(title, clean lyrics)], parts with no lyrics) for one file's text."""
-    stem = " ".join(path.stem.replace("_", " ").split()) or "untitled"
+    stem = one_line(path.stem.replace("_", " ")) or "untitled"  # titles never carry controls
     parts = split_songs(text, separator)
     songs, empty = [], 0
     for number, part in enumerate(parts, 1):
         heading = _HEADING.match(part.lstrip())
         title = stem if len(parts) == 1 else f"{stem} #{number}"
         if heading:
-            title = " ".join((heading.group(1) or heading.group(2)).strip(" #").split()) or title
+            title = one_line((heading.group(1) or heading.group(2)).strip(" #")) or title
             part = part.lstrip()[heading.end():]
         clean = lyrics.clean_lyrics(part)
         if lyrics.empty_reason(clean):

@@ -154,7 +154,8 @@ def _from_pretrained(target: str, dtype: Any, label: str) -> Any:
     from transformers import AutoModelForCausalLM
 
     try:
-        return AutoModelForCausalLM.from_pretrained(target, use_safetensors=True, dtype=dtype)
+        return AutoModelForCausalLM.from_pretrained(target, use_safetensors=True, dtype=dtype,
+                                                    **bases.model_hub_kwargs(target))
     except OSError as exc:
         if not Path(target).exists():
             raise LyricError(f"the model {label!r} is not available ({type(exc).__name__}): it is "
@@ -174,7 +175,8 @@ def _load_tokenizer(*candidates: str) -> Any:
     last: Exception | None = None
     for target in candidates:
         try:
-            tokenizer = AutoTokenizer.from_pretrained(target)
+            tokenizer = AutoTokenizer.from_pretrained(
+                target, local_files_only=bases.local_only(target))
         except (OSError, ValueError, TypeError) as exc:
             last = exc
             continue

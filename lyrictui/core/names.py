@@ -11,11 +11,25 @@ from lyrictui.core.errors import InvalidInput
 MAX_NAME = 200
 MAX_SLUG = 60
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+# Whole terminal escape sequences go first, so `ESC [31m` leaves no "[31m" behind: CSI (7- or
+# 8-bit), OSC / DCS / SOS / PM / APC strings up to BEL or ST on one line, then 2-byte escapes.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]{0,4096}(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[ -/]*[0-~]"
+)
 
 
 def strip_control(text: str) -> str:
-    """Remove control and invisible formatting characters (keeps newlines and tabs)."""
+    """Remove terminal escape sequences, control and invisible formatting characters (keeps
+    newlines and tabs)."""
+    text = _ESCAPES.sub("", text)
     return _CONTROL.sub(lambda m: m.group(0) if m.group(0) in "\n\t" else "", text)
+
+
+def one_line(text: str) -> str:
+    """Text from outside (a Genius title or name, a file name) as one clean line."""
+    return " ".join(strip_control(text).split())
 
 
 def clean_name(name: str, what: str = "artist name") -> str:

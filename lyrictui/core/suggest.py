@@ -26,6 +26,7 @@ from lyrictui.core.candidates import Candidate, Constraints, WordChoice, pick, r
 from lyrictui.core.decoding import Decoder, Stats
 from lyrictui.core.errors import InvalidInput, NotFound
 from lyrictui.core.modelload import LoadedModel, load
+from lyrictui.core.names import strip_control
 from lyrictui.core.sampling import SamplingConfig
 
 __all__ = ["Candidate", "WordChoice", "Suggester", "SamplingConfig", "normalize_line"]
@@ -184,7 +185,9 @@ class Suggester:
                 rows = min(48, max(16, 4 * n)) if constrained else (n if round_no == 0 else min(32, 2 * missing))
                 self.decoder.stats.rounds += 1
                 for row in self.decoder.sample_rows(logits, rows, cfg, generator, check):
-                    line = self.loaded.tokenizer.decode(row.tokens).replace("\ufffd", "").strip()
+                    # Byte-level BPE can emit any byte: no control character reaches a screen.
+                    line = strip_control(self.loaded.tokenizer.decode(row.tokens).replace(
+                        "\ufffd", "")).strip()
                     key = normalize_line(line)
                     if not key or prosody.is_header(line) or key in found:
                         continue
@@ -213,7 +216,7 @@ class Suggester:
             rows = self.decoder.extend_words(top, 4, check)
         merged: dict[str, float] = {}
         for first, row in zip(top, rows, strict=True):
-            word = self.loaded.tokenizer.decode(row.tokens).strip()
+            word = strip_control(self.loaded.tokenizer.decode(row.tokens)).strip()
             if word:
                 merged[word] = merged.get(word, 0.0) + float(probs[first]) * float(torch.tensor(row.logprob).exp())
         best = sorted(merged.items(), key=lambda item: -item[1])[:k]

@@ -98,7 +98,8 @@ def load_base(config: TrainConfig, device: Any) -> tuple[Any, Any]:
         hf_logging.disable_progress_bar()
     try:
         model = AutoModelForCausalLM.from_pretrained(
-            target, dtype=torch.float32, attn_implementation="sdpa", use_safetensors=True)
+            target, dtype=torch.float32, attn_implementation="sdpa", use_safetensors=True,
+            **bases.model_hub_kwargs(target))
     except OSError as exc:
         if not local:
             raise bases.offline_hint(config.base, exc) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -21,10 +23,12 @@ LABELS = {"bundled": "bundled, offline", "cached": "downloaded", "download": "do
           "missing": "not installed"}
 
 
-def _number(text: str, kind: type, name: str) -> float | int | None:
+def _number(text: str, kind: type, name: str, default: float | int | None = None) -> Any:
+    """The field's number, `default` when it is empty (a typed 0 stays 0, so validate refuses
+    it instead of quietly training with the default)."""
     text = text.strip()
     if not text:
-        return None
+        return default
     try:
         return kind(text)
     except ValueError:
@@ -124,12 +128,12 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
             config = TrainConfig(
                 base=folder or str(self.query_one("#train-base", Select).value),
                 method="lora" if self.query_one("#method-lora", RadioButton).value else "full",
-                epochs=_number(self.query_one("#train-epochs", Input).value, int, "epochs") or 4,
+                epochs=_number(self.query_one("#train-epochs", Input).value, int, "epochs", 4),
                 batch_size=_number(self.query_one("#train-batch", Input).value, int,
-                                   "batch size") or 8,
+                                   "batch size", 8),
                 lr=_number(self.query_one("#train-lr", Input).value, float, "learning rate"),
                 block_size=_number(self.query_one("#train-block", Input).value, int,
-                                   "block size") or 512,
+                                   "block size", 512),
                 device=str(self.query_one("#train-device", Select).value),
             ).validate()
         except LyricError as exc:

@@ -250,7 +250,12 @@ class LibraryScreen(Screen[None]):
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_add_genius(self) -> None:
-        if not config.genius_token():
+        try:
+            has_token = bool(config.genius_token())
+        except LyricError as exc:  # a broken config.toml: say so rather than do nothing
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        if not has_token:
             token = await self.app.push_screen_wait(TextPromptDialog(
                 "Genius API token",
                 "lyrictui fetches lyrics through the Genius API, which needs a free token: "
@@ -411,11 +416,14 @@ class LibraryScreen(Screen[None]):
     @work(thread=True, group="train-start", exit_on_error=False,
           description="Starting a training run")
     def start_training(self, artist_id: int, config) -> None:
+        from lyrictui.core.bases import check_base
         from lyrictui.core.runs import start_detached
 
         library = self.library
         artist = library.artist_by_id(artist_id)
         try:
+            # An unusable base (pickle-only, offline, window too small) fails before a run exists.
+            check_base(config.base, config.block_size)
             run_id = start_detached(library, artist, config)
         except LyricError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)

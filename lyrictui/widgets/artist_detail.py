@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.markup import escape
 from textual import work
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from lyrictui.core import paths
+from lyrictui.core.names import strip_control
 from lyrictui.core.records import Artist, Model, Run, Song
 
 MAX_SONGS_SHOWN = 200
@@ -59,26 +60,39 @@ class ArtistDetail(Static):
         self.update(render_detail(message.artist, message.songs, message.runs, message.models))
 
 
-def render_detail(artist: Artist, songs: list[Song], runs: list[Run], models: list[Model]) -> str:
-    """Console markup for one artist (user text escaped)."""
+def render_detail(artist: Artist, songs: list[Song], runs: list[Run],
+                  models: list[Model]) -> Content:
+    """One artist's text. Names, titles and reasons are never parsed as markup (Textual's
+    parser takes "Song [Live at X]" for a tag) and never carry control characters."""
     kept = [s for s in songs if not s.skipped]
     skipped = [s for s in songs if s.skipped]
-    lines = [f"[b]{escape(artist.name)}[/b]  [dim]{artist.source}[/dim]", ""]
-    lines.append(f"[b]Models[/b] ({len(models)})")
+    lines: list[list[str | tuple[str, str]]] = [
+        [(_plain(artist.name), "bold"), "  ", (artist.source, "dim")], []]
+    lines.append([("Models", "bold"), f" ({len(models)})"])
     for m in models:
         ppl = f"ppl {m.perplexity:.1f}" if m.perplexity else "no validation"
-        lines.append(f"  {escape(m.id)}  {m.method} on {escape(m.base)}, {ppl}, "
-                     f"{paths.human_size(m.size_bytes)}")
-    lines.append(f"[b]Runs[/b] ({len(runs)})")
+        lines.append([f"  {_plain(m.id)}  {m.method} on {_plain(m.base)}, {ppl}, "
+                      f"{paths.human_size(m.size_bytes)}"])
+    lines.append([("Runs", "bold"), f" ({len(runs)})"])
     for r in runs[:10]:
-        lines.append(f"  {escape(r.id)}  {r.status}  step {r.step}/{r.total_steps or '?'}")
-    lines.append(f"[b]Songs[/b] ({len(kept)})")
+        lines.append([f"  {_plain(r.id)}  {r.status}  step {r.step}/{r.total_steps or '?'}"])
+    lines.append([("Songs", "bold"), f" ({len(kept)})"])
     for s in kept[:MAX_SONGS_SHOWN]:
-        lines.append(f"  {escape(s.title)}")
+        lines.append([f"  {_plain(s.title)}"])
     if len(kept) > MAX_SONGS_SHOWN:
-        lines.append(f"  … and {len(kept) - MAX_SONGS_SHOWN} more")
+        lines.append([f"  … and {len(kept) - MAX_SONGS_SHOWN} more"])
     if skipped:
-        lines.append(f"[b]Skipped[/b] ({len(skipped)})")
+        lines.append([("Skipped", "bold"), f" ({len(skipped)})"])
         for s in skipped[:MAX_SONGS_SHOWN]:
-            lines.append(f"  {escape(s.title)}  [dim]{escape(s.skipped_reason or '')}[/dim]")
-    return "\n".join(lines)
+            lines.append([f"  {_plain(s.title)}  ", (_plain(s.skipped_reason or ""), "dim")])
+    parts: list[str | tuple[str, str]] = []
+    for index, line in enumerate(lines):
+        parts.extend(line)
+        if index < len(lines) - 1:
+            parts.append("\n")
+    return Content.assemble(*parts)
+
+
+def _plain(text: str) -> str:
+    """User or network text without terminal control or escape characters."""
+    return strip_control(text)

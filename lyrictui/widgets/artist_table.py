@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.message import Message
 from textual.widgets import DataTable
 
 from lyrictui.core import paths
+from lyrictui.core.names import strip_control
 from lyrictui.core.records import ArtistSummary
 from lyrictui.core.status import dataset_status, model_status
 
@@ -36,7 +38,7 @@ class ArtistTable(DataTable[str]):
         for s in summaries:
             tokens = f"{s.tokens:,}" if s.tokens is not None else "-"
             self.add_row(
-                s.artist.name,
+                _cell(s.artist.name),
                 SOURCE_LABELS.get(s.artist.source, s.artist.source),
                 str(s.songs),
                 str(s.skipped) if s.skipped else "-",
@@ -64,3 +66,10 @@ class ArtistTable(DataTable[str]):
         event.stop()
         value = event.row_key.value if event.row_key is not None else None
         self.post_message(self.ArtistHighlighted(int(value) if value is not None else None))
+
+
+def _cell(text: str) -> str:
+    """A name for a str cell, which DataTable reads as markup: "[b]" stays text, and no
+    control character reaches the terminal. (escape() doubles a final backslash for text
+    that markup follows; nothing follows here, hence the space added and taken off.)"""
+    return escape(strip_control(text) + " ")[:-1]
