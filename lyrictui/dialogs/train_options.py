@@ -102,22 +102,31 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
     @work(thread=True, exclusive=True, group="bases", exit_on_error=False,
           description="Checking which base models are available")
     def check_bases(self) -> None:
-        from lyrictui.core.bases import availability
+        from lyrictui.core.bases import availability, hub_unreachable
 
-        options = []
+        options, local = [], []
+        offline: bool | None = None  # probed only if some base needs a download
         for base in (STARTER, *HUB_BASES):
             state = availability(base)
             if state == "missing":
                 continue
-            size = f", ~{HUB_BASES[base]} MB" if state == "download" else ""
-            options.append((f"{base} ({LABELS[state]}{size})", base))
-        self.app.call_from_thread(self._show_bases, options)
+            if state == "download":
+                offline = hub_unreachable() if offline is None else offline
+                note = f"{LABELS[state]}, ~{HUB_BASES[base]} MB" + (", offline now" * offline)
+            else:
+                note = LABELS[state]
+                local.append(base)
+            options.append((f"{base} ({note})", base))
+        # Offline, a base that needs a download would only fail: start on one that is here.
+        self.app.call_from_thread(self._show_bases, options, local if offline else None)
 
-    def _show_bases(self, options: list[tuple[str, str]]) -> None:
+    def _show_bases(self, options: list[tuple[str, str]], prefer: list[str] | None) -> None:
         select = self.query_one("#train-base", Select)
         current = select.value
         select.set_options(options)
         values = [v for _, v in options]
+        if prefer and current not in prefer:
+            current = prefer[0]
         select.value = current if current in values else values[0]
 
     def submit(self) -> None:

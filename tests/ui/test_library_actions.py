@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lyrictui.app import Services, make_app
 from lyrictui.core import paths
 from lyrictui.core.library import Library
@@ -88,3 +90,42 @@ async def test_delete_model_says_what_it_frees_and_removes_the_folder(lyrictui_h
         await settle(app, pilot)
         assert lib.list_models(artist.id) == [] and not folder.exists()
         assert len(lib.list_artists()) == 1  # the artist and its songs stay
+
+
+async def _train_dialog_bases(pilot, app) -> tuple[object, list[str]]:
+    """Open the train dialog on the selected artist and wait for its base list."""
+    from textual.widgets import Select
+
+    from lyrictui.dialogs.train_options import TrainOptionsDialog
+
+    await settle(app, pilot)
+    await pilot.press("t")
+    for _ in range(100):  # the dialog checks the bases in a thread
+        await pilot.pause(0.05)
+        if isinstance(app.screen, TrainOptionsDialog):
+            select = app.screen.query_one("#train-base", Select)
+            labels = [str(label) for label, _value in select._options]
+            if len(labels) > 1:
+                return select.value, labels
+    raise AssertionError("the train dialog never listed its bases")
+
+
+@pytest.mark.parametrize("hub_reachable", [False, True], ids=["offline", "online"])
+async def test_train_dialog_starts_on_a_base_that_is_here_when_offline(
+        lyrictui_home: Path, monkeypatch: pytest.MonkeyPatch, hub_reachable: bool) -> None:
+    from huggingface_hub import constants
+
+    from lyrictui.core import bases
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(lyrictui_home / "hf"))  # nothing downloaded
+    monkeypatch.setattr(bases, "hub_unreachable", lambda: not hub_reachable)
+    stock()
+    app = make_app(Services(library=Library()))
+    async with app.run_test(size=SIZE) as pilot:
+        value, labels = await _train_dialog_bases(pilot, app)
+        gpt2 = next(label for label in labels if label.startswith("gpt2 "))
+        if hub_reachable:
+            assert value == "gpt2" and "offline" not in gpt2
+        else:
+            assert value == "starter" and "offline now" in gpt2
+        await pilot.press("escape")
