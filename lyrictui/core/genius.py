@@ -155,9 +155,8 @@ class _Scrape:
         return self.summary
 
     def _library_artist(self, name: str, gid: int) -> Artist:
-        found = self.library.find_artist(name)
-        if found is None:
-            return self.library.add_artist(name, "genius", gid)
+        # Created here if new (or by another process at the same moment), then checked.
+        found = self.library.get_or_create_artist(name, "genius", gid)
         if found.source != "genius" or (found.genius_id and found.genius_id != gid):
             raise InvalidInput(f'the library already has an artist named "{found.name}" '
                                f"({found.source}): rename or remove it first")

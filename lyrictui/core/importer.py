@@ -177,7 +177,7 @@ def import_files(library: Library, name: str, paths: Iterable[Path], *,
             report.refused = str(exc)
         else:
             if artist is None:  # created with the first good file, so a failed import leaves none
-                artist = library.add_artist(name, "imported")
+                artist = library.get_or_create_artist(name, "imported")  # or theirs, made a moment ago
                 summary.artist = artist.name
             batch = [NewSong(title, text, source_key=import_key(path, title, text))
                      for title, text in songs]

@@ -71,8 +71,18 @@ class Library:
     def get_or_create_artist(
         self, name: str, source: str, genius_id: int | None = None
     ) -> Artist:
+        """The artist with this name, created if missing. Another process creating it at the
+        same moment is no error: the one that loses the race gets the winner's row."""
         found = self.find_artist(name)
-        return found if found is not None else self.add_artist(name, source, genius_id)
+        if found is not None:
+            return found
+        try:
+            return self.add_artist(name, source, genius_id)
+        except InvalidInput:
+            found = self.find_artist(name)
+            if found is None:  # a bad name or source, not a race
+                raise
+            return found
 
     @staticmethod
     def _row_by_name(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
