@@ -229,6 +229,16 @@ class Library:
         ).fetchone()
         return DatasetRecord(**row) if row else None
 
+    def forget_datasets(self, artist_id: int, keep: int) -> list[DatasetRecord]:
+        """Drop the rows of all but the artist's `keep` newest datasets; returns the dropped
+        rows (their folders are the caller's to delete, after this commits)."""
+        with self.db.write() as conn:
+            rows = conn.execute(
+                "SELECT * FROM datasets WHERE artist_id = ? ORDER BY created_at DESC, id DESC"
+                " LIMIT -1 OFFSET ?", (artist_id, keep)).fetchall()
+            conn.executemany("DELETE FROM datasets WHERE id = ?", [(r["id"],) for r in rows])
+        return [DatasetRecord(**row) for row in rows]
+
     # -- runs ----------------------------------------------------------------------------
 
     def create_run(self, run_id: str, artist_id: int, **fields: Any) -> Run:

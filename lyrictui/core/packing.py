@@ -12,7 +12,8 @@ fixed blocks, cached on disk.
 - Folder: datasets_dir(slug)/<key>, a DatasetDict (train, validation; column input_ids) plus
   pack.json. key = 16 hex digits of the songs' fingerprint (Library.songs_fingerprint, so the
   library can tell a stale dataset with one query) + 16 of everything else that changes the
-  bytes: exact texts, tokenizer, block size, validation fraction, format.
+  bytes: exact texts, tokenizer, block size, validation fraction, format. A new pack deletes
+  all but the artist's KEEP_PACKS newest, rows first and folders after.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from lyrictui.core.status import KEY_SONGS_DIGITS, pid_alive
 FORMAT_VERSION = 1
 MANIFEST = "pack.json"
 TMP_PREFIX = ".tmp-"
+KEEP_PACKS = 3  # per artist: the current pack and two before it
 MIN_BLOCK_SIZE = 2  # a block needs two tokens to predict one
 MAX_VAL_FRACTION = 0.5
 TOKENIZE_BATCH = 256  # songs per map batch: also how often progress is reported
@@ -202,6 +204,8 @@ def pack(library: Library, artist: Artist, *, base: str = "gpt2", block_size: in
         artist.id, key=key, path=str(folder), base=stored_base, block_size=block_size,
         val_fraction=val_fraction, train_songs=stats.train_songs, val_songs=stats.val_songs,
         tokens=stats.tokens, train_blocks=stats.train_blocks, val_blocks=stats.val_blocks)
+    if not cached:
+        _prune(library, artist, parent)
     return PackResult(folder, record, cached, stats, time.perf_counter() - started)
 
 
@@ -219,6 +223,17 @@ def _read_manifest(folder: Path) -> PackStats | None:
         # name is damage, and packing again replaces it.
         shutil.rmtree(folder, ignore_errors=True)
         return None
+
+
+def _prune(library: Library, artist: Artist, parent: Path) -> None:
+    """Delete all but the artist's KEEP_PACKS newest packs: every change to the songs makes a
+    new one, and they would pile up. The row goes first, so no dataset row ever names a
+    half-deleted folder; a run that already loaded an old pack keeps reading it (its files stay
+    open until it ends), and one that starts later packs again."""
+    for record in library.forget_datasets(artist.id, KEEP_PACKS):
+        folder = Path(record.path)
+        if folder.parent == parent and folder.name == record.key:  # never outside its home
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _clean_stale_temps(parent: Path) -> None:

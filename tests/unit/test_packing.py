@@ -285,3 +285,31 @@ def test_cli_packs_then_says_already_packed(library, poet) -> None:
     assert offline.exit_code == 2
     lines = offline.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "--base starter" in lines[0]
+
+
+def test_new_packs_replace_all_but_the_newest_few(library, gpt2_tokenizer) -> None:
+    from lyrictui.core.packing import KEEP_PACKS
+
+    artist = library.add_artist("Prolific", "imported")
+    corpus = verse_blocks(30)
+    made = []
+    for round_ in range(KEEP_PACKS + 2):  # each round adds songs, so each pack is new
+        add_songs(library, artist, corpus[round_ * 5:(round_ + 1) * 5], start=round_ * 5)
+        made.append(pack(library, artist, base="starter", block_size=64))
+    assert len({p.record.key for p in made}) == len(made) and not any(p.cached for p in made)
+
+    kept, dropped = made[-KEEP_PACKS:], made[:-KEEP_PACKS]
+    rows = library.db.conn.execute("SELECT key, path FROM datasets WHERE artist_id = ?",
+                                   (artist.id,)).fetchall()
+    assert {r["key"] for r in rows} == {p.record.key for p in kept}
+    on_disk = {d.name for d in paths.datasets_dir(artist.slug).iterdir()}
+    assert on_disk == {p.record.key for p in kept}
+    assert all(not p.path.exists() for p in dropped)
+    assert library.latest_dataset(artist.id).key == made[-1].record.key
+    assert sides(made[-1].path, gpt2_tokenizer)["train"]["ids"]  # the newest still loads
+
+    # A cache hit on the newest prunes nothing; a new pack (another block size) makes room.
+    assert pack(library, artist, base="starter", block_size=64).cached
+    again = pack(library, artist, base="starter", block_size=32)
+    assert not again.cached and again.path.exists() and kept[-1].path.exists()
+    assert not kept[0].path.exists()  # the oldest kept one made room
