@@ -42,6 +42,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("title_variant_words", list, list(DEFAULT_TITLE_VARIANTS),
                 "title words that mark a song as a variant to skip (comma-separated)"),
         Setting("device", str, "auto", "device for training and suggestions: auto, cuda, mps, cpu"),
+        Setting("heartbeat_timeout", int, 60,
+                "seconds without a heartbeat before a training run counts as interrupted"),
     )
 }
 

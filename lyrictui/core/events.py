@@ -70,12 +70,15 @@ class EventLog:
 
     def close(self) -> None:
         if self._fh is not None:
+            fh, self._fh = self._fh, None
             try:
-                os.fsync(self._fh.fileno())
+                os.fsync(fh.fileno())
             except OSError:
                 pass
-            self._fh.close()
-            self._fh = None
+            try:
+                fh.close()
+            except OSError:  # a full disk refused the last buffered line: the run has ended
+                pass
 
 
 def _cut_torn_tail(path: Path) -> None:

@@ -23,7 +23,7 @@ from lyrictui.core.errors import InvalidInput, NotFound
 from lyrictui.core.events import read_events  # re-exported: the app reads events through here
 from lyrictui.core.library import Library
 from lyrictui.core.records import Artist, Run
-from lyrictui.core.status import pid_alive, run_is_stale
+from lyrictui.core.status import heartbeat_timeout, pid_alive, run_is_stale
 from lyrictui.core.trainconfig import TrainConfig
 
 __all__ = ["read_events", "create_run", "start_detached", "cancel", "mark_stale_runs"]
@@ -45,8 +45,10 @@ def run_dir(run: Run) -> Path:
     return paths.inside_home(Path(run.dir))
 
 
-def create_run(library: Library, artist: Artist, config: TrainConfig) -> Run:
-    """Register a queued run and make its folder (with config.json)."""
+def create_run(library: Library, artist: Artist, config: TrainConfig,
+               pid: int | None = None) -> Run:
+    """Register a queued run and make its folder (with config.json); `pid` is the process
+    that will train it, when that is known (so a kill before its first heartbeat shows)."""
     config.validate()
     run_id = new_run_id(artist)
     folder = paths.runs_dir(artist.slug) / run_id
@@ -56,7 +58,7 @@ def create_run(library: Library, artist: Artist, config: TrainConfig) -> Run:
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, folder / "config.json")
     return library.create_run(run_id, artist.id, status="queued", base=config.base,
-                              method=config.method, dir=str(folder), config_json=text)
+                              method=config.method, dir=str(folder), config_json=text, pid=pid)
 
 
 def run_config(run: Run) -> TrainConfig:
@@ -207,7 +209,9 @@ class Heartbeat:
     never makes a healthy run look dead.
     """
 
-    def __init__(self, library: Library, run_id: str, every: float = HEARTBEAT_EVERY_S) -> None:
+    def __init__(self, library: Library, run_id: str, every: float | None = None) -> None:
+        if every is None:  # well inside the timeout readers judge it by
+            every = min(HEARTBEAT_EVERY_S, heartbeat_timeout() / 4)
         self.library, self.run_id, self.every = library, run_id, every
         self.step = 0
         self.total_steps = 0
@@ -227,8 +231,10 @@ class Heartbeat:
         while not self._stop.wait(self.every):
             try:
                 self.beat()
-            except Exception:  # a busy or vanished library must not kill training
-                pass
+            except Exception as exc:  # a busy or vanished library must not kill training,
+                # but must not pass unseen either: the run's log (its stderr) says so.
+                print(f"warning: heartbeat not written ({exc}); training goes on",
+                      file=sys.stderr, flush=True)
 
     def stop(self) -> None:
         self._stop.set()

@@ -24,13 +24,28 @@ def pid_alive(pid: int | None) -> bool:
     return True
 
 
+def heartbeat_timeout() -> float:
+    """Seconds of silence after which a run counts as interrupted: the `heartbeat_timeout`
+    setting, else HEARTBEAT_TIMEOUT_S. Its process may still seem alive (a zombie nobody reaps,
+    or a pid reused after a crash), so the heartbeat is what tells."""
+    from lyrictui.core import config
+    from lyrictui.core.errors import LyricError
+
+    try:
+        value = config.get("heartbeat_timeout")
+    except LyricError:  # a broken config.toml is reported where settings are edited
+        return HEARTBEAT_TIMEOUT_S
+    return float(value) if isinstance(value, int) and value >= 1 else HEARTBEAT_TIMEOUT_S
+
+
 def run_is_stale(run: Run, now: float | None = None) -> bool:
     """A running run whose process is gone or whose heartbeat stopped."""
     if run.status not in {"running", "queued"}:
         return False
     now = time.time() if now is None else now
     last = run.heartbeat_at or run.started_at
-    return (now - last > HEARTBEAT_TIMEOUT_S) or (run.pid is not None and not pid_alive(run.pid))
+    return (now - last > heartbeat_timeout()) or (run.pid is not None
+                                                  and not pid_alive(run.pid))
 
 
 def run_progress(run: Run) -> str:

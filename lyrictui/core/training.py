@@ -8,6 +8,7 @@ end/failed) and the library row (status failed, error).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -116,7 +117,8 @@ def execute_run(library: Library, run_id: str, *, data: TrainData | None = None,
         if dist.main:
             message = (f"interrupted by Ctrl-C: `lyrictui resume {run.id}` continues from the "
                        "last checkpoint")
-            events.emit("error", message=message)
+            with contextlib.suppress(OSError):
+                events.emit("error", message=message)
             library.update_run(run.id, status="interrupted", error=message, ended_at=time.time())
         raise
     except BaseException as exc:
@@ -126,8 +128,12 @@ def execute_run(library: Library, run_id: str, *, data: TrainData | None = None,
         if not isinstance(exc, LyricError):
             trainerrors.log_traceback(folder, exc)
         if dist.main:
-            events.emit("error", message=message)
-            events.emit("end", status="failed", model_id=None, best_val_loss=state.best_val_loss)
+            # On a full disk the events file refuses these lines too: the one line must still
+            # reach the library row and the user.
+            with contextlib.suppress(OSError):
+                events.emit("error", message=message)
+                events.emit("end", status="failed", model_id=None,
+                            best_val_loss=state.best_val_loss)
             library.update_run(run.id, status="failed", error=message, ended_at=time.time(),
                                step=state.step)
         raise LyricError(message) from None
@@ -217,11 +223,13 @@ def _train(library: Library, run_id: str, artist: Artist, config: TrainConfig, f
     if not (folder / BEST / "info.json").exists():
         save_best(state.step, None)
     model_id = _publish(library, artist, run_id, config, folder, data)
-    checkpoints.remove_all(folder)
-    shutil.rmtree(folder / BEST, ignore_errors=True)
     library.update_run(run_id, status="completed", step=state.step, model_id=model_id,
                        best_val_loss=state.best_val_loss, ended_at=time.time(), error=None)
     events.emit("end", status=status, model_id=model_id, best_val_loss=state.best_val_loss)
+    # Only now: a kill while these are deleted must not leave an unfinished run whose resume
+    # would load a half-deleted checkpoint.
+    checkpoints.remove_all(folder)
+    shutil.rmtree(folder / BEST, ignore_errors=True)
     return Outcome(run_id, status, model_id, state.best_val_loss)
 
 

@@ -8,6 +8,7 @@ longer the text on screen. Drafts autosave to the library a moment after each ch
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from lyrictui.widgets.song_editor import SongEditor
 from lyrictui.widgets.suggestion_list import ShownCandidate, SuggestionList
 
 AUTOSAVE_DELAY_S = 1.0
+AUTOSAVE_MAX_S = 5.0
 SUGGEST_DELAY_S = 0.35
 SECTIONS = {"verse": "[Verse]", "chorus": "[Chorus]", "bridge": "[Bridge]"}
 TEMPERATURES = (0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4)
@@ -120,6 +122,7 @@ class ComposerScreen(Screen[None]):
         self._suggest_timer: Timer | None = None
         self._cancel = threading.Event()
         self._saved_text = ""
+        self._unsaved_since: float | None = None  # monotonic time of the first unsaved change
         self._text = ""  # the editor's text, kept here so saving works while unmounting
 
     # -- layout ----------------------------------------------------------------------------
@@ -254,7 +257,13 @@ class ComposerScreen(Screen[None]):
         self.scan(text)
         if self._autosave is not None:
             self._autosave.stop()
-        self._autosave = self.set_timer(AUTOSAVE_DELAY_S, self.action_save)
+        # A moment after typing pauses, and at least every AUTOSAVE_MAX_S while it goes on:
+        # a crash or a kill never costs more typing than that.
+        now = time.monotonic()
+        if self._unsaved_since is None:
+            self._unsaved_since = now
+        wait = min(AUTOSAVE_DELAY_S, max(0.0, self._unsaved_since + AUTOSAVE_MAX_S - now))
+        self._autosave = self.set_timer(wait, self.action_save)
         editor = self.query_one(SongEditor)
         row, column = editor.cursor_location
         if column == 0 and row > 0 and editor.document.get_line(row - 1).strip():
@@ -410,6 +419,7 @@ class ComposerScreen(Screen[None]):
     # -- drafts ----------------------------------------------------------------------------
 
     def action_save(self) -> None:
+        self._unsaved_since = None
         text = self._text
         if text == self._saved_text or (not text.strip() and self.draft_id is None):
             return
