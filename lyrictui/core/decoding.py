@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lyrictui.core.errors import Cancelled
+from lyrictui.core.hfcompat import with_cache
 from lyrictui.core.kvcache import KVCache, install_attention
 from lyrictui.core.modelload import LoadedModel
 from lyrictui.core.sampling import RowHistory, SamplingConfig, process, sample
@@ -103,9 +104,9 @@ class Decoder:
                     # The base model, then the head on one contiguous row: the LM head with
                     # `logits_to_keep=1` multiplies a strided slice, which makes PyTorch copy
                     # the whole (vocab x hidden) weight on every call.
-                    out = self.model.base_model(input_ids=torch.tensor([chunk], device=self.device),
-                                                past_key_values=self.prefix.as_hf_cache(),
-                                                use_cache=True)
+                    base = self.model.base_model
+                    out = base(input_ids=torch.tensor([chunk], device=self.device),
+                               use_cache=True, **with_cache(base, self.prefix.as_hf_cache()))
                     hidden = out.last_hidden_state[0, -1:].contiguous()
                     logits = self.model.get_output_embeddings()(hidden)[0]
                 self.ids = ids[: start + len(chunk)]  # a cancel later keeps this much warm
@@ -132,8 +133,8 @@ class Decoder:
         import torch
 
         with torch.inference_mode():
-            out = self.model(input_ids=tokens[:, None], past_key_values=cache.as_hf_cache(),
-                             use_cache=True, shared_prefix=self.prefix)
+            out = self.model(input_ids=tokens[:, None], use_cache=True, shared_prefix=self.prefix,
+                             **with_cache(self.model, cache.as_hf_cache()))
         self.stats.decode_steps += 1
         return out.logits[:, -1].float()
 

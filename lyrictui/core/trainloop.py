@@ -22,6 +22,7 @@ from lyrictui.core.checkpoints import TrainState
 from lyrictui.core.distributed import DistInfo, all_sum
 from lyrictui.core.errors import LyricError
 from lyrictui.core.events import EventLog
+from lyrictui.core.hfcompat import cache_of, with_cache
 from lyrictui.core.trainconfig import TrainConfig
 from lyrictui.core.trainsetup import Precision, TrainData, lr_at
 
@@ -169,8 +170,8 @@ class Loop:
             # the tiny models the CPU tests train.
             with torch.no_grad(), self._autocast():
                 for _ in range(self.config.sample_tokens):
-                    out = raw(input_ids=ids, past_key_values=past, use_cache=True)
-                    past = out.past_key_values
+                    out = raw(input_ids=ids, use_cache=True, **with_cache(raw, past))
+                    past = cache_of(out)
                     top, index = torch.topk(out.logits[0, -1].float() / 0.9, 50)
                     probs = torch.softmax(top, dim=-1)
                     keep = torch.cumsum(probs, dim=-1) - probs < 0.95

@@ -428,3 +428,16 @@ def test_cli_suggest_scan_and_rhymes(tmp_path, words_dir, library):
     assert [r["letter"] for r in json.loads(scanned.output)] == ["A", "B", "A", "B"]
     rhymed = runner.invoke(cli, ["rhymes", "night"])
     assert rhymed.exit_code == 0 and "light" in rhymed.output.split(", ")
+
+
+def test_requests_use_the_installed_transformers_names_without_deprecation_warnings(tiny_dir):
+    """The cache argument was renamed in transformers 5.24; the old name warns on stderr,
+    which the CLI's one-line errors and the app's screen must not show."""
+    import warnings
+
+    fresh = Suggester.load(str(tiny_dir), device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        assert fresh.suggest("the night is cold\n", n=3, seed=1)  # prefill + decode steps
+        assert fresh.suggest("the night is cold\nand I am here\n", n=3, seed=2)  # warm
+        assert fresh.next_words("the night is", k=3)
