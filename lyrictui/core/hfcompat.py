@@ -1,4 +1,4 @@
-"""The few Transformers names that move between releases, in one place.
+"""The few Transformers (and peft-on-Transformers) names that move between releases.
 
 Transformers 5.24 renamed the forward argument and output field `past_key_values` to `cache`
 (the old name warns, and goes in 5.40). We support both sides of that: the name a model's
@@ -8,6 +8,9 @@ forward takes is read from its signature, once per class.
 from __future__ import annotations
 
 import inspect
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -31,3 +34,12 @@ def cache_of(output: Any) -> Any:
     """The key/value cache a forward returned, under either name."""
     found = getattr(output, "cache", None)
     return found if found is not None else getattr(output, "past_key_values", None)
+
+
+@contextmanager
+def quiet_peft() -> Iterator[None]:
+    """peft asks transformers a deprecated question (`is_gradient_checkpointing`); the answer is
+    right, and the FutureWarning would only be noise on the user's terminal."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+        yield

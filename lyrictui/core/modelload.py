@@ -227,8 +227,11 @@ def _load(source: str, device: str, torch_dtype: Any) -> LoadedModel:
             base, base_target = _base_model(str(base_name), torch.float32)
             from peft import PeftModel
 
+            from lyrictui.core.hfcompat import quiet_peft
+
             try:
-                model = PeftModel.from_pretrained(base, str(folder), is_trainable=False)
+                with quiet_peft():
+                    model = PeftModel.from_pretrained(base, str(folder), is_trainable=False)
                 model = model.merge_and_unload()
             except (ValueError, RuntimeError, KeyError, OSError) as exc:
                 raise LyricError(f"the LoRA adapter at {folder} does not fit its base "

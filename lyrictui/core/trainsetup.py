@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lyrictui.core import bases
 from lyrictui.core.errors import InvalidInput, LyricError
+from lyrictui.core.hfcompat import quiet_peft
 from lyrictui.core.trainconfig import TrainConfig
 
 
@@ -136,9 +136,7 @@ def wrap_lora(model: Any, config: TrainConfig) -> Any:
     )
     if config.gradient_checkpointing:
         model.enable_input_require_grads()
-    with warnings.catch_warnings():
-        # peft asks transformers a deprecated question; the answer is right, the warning noise
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+    with quiet_peft():
         return get_peft_model(model, lora)
 
 
