@@ -121,6 +121,7 @@ class LibraryScreen(Screen[None]):
         table.loading = False
         self.set_class(not message.summaries, "-empty")
         table.show(message.summaries, message.disk)
+        self.query_one(ArtistDetail).reload()  # the same artist may hold new songs or models
 
     @on(ArtistTable.ArtistHighlighted)
     def show_detail(self, message: ArtistTable.ArtistHighlighted) -> None:

@@ -28,21 +28,30 @@ class ArtistDetail(Static):
         songs: list[Song]
         runs: list[Run]
         models: list[Model]
+        request: int = 0
+
+    _requests = 0  # numbers each read; only the newest one's result is shown
 
     def watch_artist_id(self, artist_id: int | None) -> None:
         if artist_id is None:
             self.update("")
             return
-        self.load(artist_id)
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the shown artist again (the library changed under it)."""
+        if self.artist_id is not None:
+            self._requests += 1
+            self.load(self.artist_id, self._requests)
 
     @work(thread=True, exclusive=True, group="artist-detail", exit_on_error=False,
           description="Reading an artist")
-    def load(self, artist_id: int) -> None:
+    def load(self, artist_id: int, request: int) -> None:
         library = self.app.library  # type: ignore[attr-defined]
         try:
             artist = library.artist_by_id(artist_id)
         except Exception:  # deleted meanwhile
-            self.post_message(self.Loaded(None, [], [], []))
+            self.post_message(self.Loaded(None, [], [], [], request))
             return
         self.post_message(
             self.Loaded(
@@ -50,12 +59,15 @@ class ArtistDetail(Static):
                 library.songs(artist_id, include_skipped=True),
                 library.list_runs(artist_id),
                 library.list_models(artist_id),
+                request,
             )
         )
 
     def on_artist_detail_loaded(self, message: Loaded) -> None:
         message.stop()
-        if message.artist is None or message.artist.id != self.artist_id:
+        # A thread worker cannot be stopped: an older read may end after a newer one.
+        if message.request != self._requests or message.artist is None \
+                or message.artist.id != self.artist_id:
             return
         self.update(render_detail(message.artist, message.songs, message.runs, message.models))
 

@@ -129,3 +129,21 @@ async def test_train_dialog_starts_on_a_base_that_is_here_when_offline(
         else:
             assert value == "starter" and "offline now" in gpt2
         await pilot.press("escape")
+
+
+async def test_refresh_rereads_the_detail_of_the_same_artist(lyrictui_home: Path) -> None:
+    """Songs added by another process (a scrape, the CLI) show in the detail pane after `r`,
+    although the highlighted artist did not change."""
+    from lyrictui.widgets.artist_detail import ArtistDetail
+
+    lib = stock()
+    app = make_app(Services(library=Library()))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        detail = app.screen.query_one(ArtistDetail)
+        assert "Songs (1)" in str(detail.content)
+        artist = lib.find_artist("Old Name")
+        lib.add_song(artist.id, "Another song", "more words", source_key="2")
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert "Songs (2)" in str(detail.content) and "Another song" in str(detail.content)
