@@ -341,11 +341,13 @@ class LibraryScreen(Screen[None]):
             self.post_message(self.JobEnded(job_id, str(exc), error=True))
             return
         refused = summary.refused
-        text = f"Imported {plural(summary.added, 'song')} into {summary.artist}"
+        text = (f"Imported {plural(summary.added, 'song')} into {summary.artist}" if summary.added
+                else f"Nothing imported into {summary.artist}")
         if refused:
             first = refused[0]
+            example = "e.g. " if len(refused) > 1 else ""
             text += (f"; {plural(len(refused), 'file')} refused "
-                     f"(e.g. {first.path.name}: {first.refused})")
+                     f"({example}{first.path.name}: {first.refused})")
         self.post_message(self.JobEnded(job_id, text + ".", error=not summary.added))
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
