@@ -31,7 +31,9 @@ def describe(exc: BaseException, config: TrainConfig, folder: Path) -> str:
     full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or any(
         s in text for s in ("No space left", "StorageFull", "database or disk is full"))
     if full:
-        return (f"the disk is full (writing under {folder.parent}): free some space (e.g. "
+        # The run folder's artist folder: the write may have been a checkpoint (runs/) or the
+        # finished model (models/), and both live there.
+        return (f"the disk is full (writing under {folder.parent.parent}): free some space (e.g. "
                 "`lyrictui rm-model` an old model), then `lyrictui resume "
                 f"{folder.name}` continues from the last checkpoint")
     if isinstance(exc, (OSError, sqlite3.Error)):
