@@ -16,7 +16,7 @@ class ChoiceDialog(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ChoiceDialog { align: center middle; }
     ChoiceDialog > Vertical {
-        width: 80; height: auto; max-height: 70%; border: round $primary;
+        width: 80; max-width: 100%; height: auto; max-height: 70%; border: round $primary;
         background: $surface; padding: 1 2;
     }
     ChoiceDialog .dialog-title { text-style: bold; margin-bottom: 1; }

@@ -20,7 +20,7 @@ class OpenDraftDialog(ModalScreen[int | None]):
     DEFAULT_CSS = """
     OpenDraftDialog { align: center middle; }
     OpenDraftDialog > Vertical {
-        width: 80; height: 70%; border: round $primary; background: $surface; padding: 1 2;
+        width: 80; max-width: 100%; height: 70%; border: round $primary; background: $surface; padding: 1 2;
     }
     OpenDraftDialog .dialog-title { text-style: bold; margin-bottom: 1; }
     OpenDraftDialog OptionList { height: 1fr; }

@@ -41,7 +41,7 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
     DEFAULT_CSS = """
     TrainOptionsDialog { align: center middle; }
     TrainOptionsDialog > Vertical {
-        width: 84; height: 90%; border: round $primary; background: $surface; padding: 1 2;
+        width: 84; max-width: 100%; height: 90%; border: round $primary; background: $surface; padding: 1 2;
     }
     TrainOptionsDialog .dialog-title { text-style: bold; }
     TrainOptionsDialog #train-note { color: $text-muted; margin-bottom: 1; }
@@ -49,7 +49,7 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
     TrainOptionsDialog RadioSet { layout: horizontal; height: auto; }
     TrainOptionsDialog Horizontal.buttons { height: auto; align-horizontal: right; }
     TrainOptionsDialog Button { margin-left: 1; }
-    TrainOptionsDialog Input { width: 60; }
+    TrainOptionsDialog Input { width: 60; max-width: 100%; }
     """
 
     def __init__(self, artist: str, default_base: str = "gpt2") -> None:
