@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lyrictui.core.errors import Cancelled
+from lyrictui.core.gpt2fast import FastGPT2
 from lyrictui.core.hfcompat import with_cache
 from lyrictui.core.kvcache import KVCache, install_attention
 from lyrictui.core.modelload import LoadedModel
@@ -46,23 +47,28 @@ class Row:
 class Decoder:
     """Runs a loaded model over one warm context; not thread-safe (Suggester holds the lock)."""
 
-    def __init__(self, loaded: LoadedModel, *, prefill_chunk: int = 256) -> None:
+    def __init__(self, loaded: LoadedModel, *, prefill_chunk: int = 256, lean: bool = True) -> None:
         import torch
 
         self.loaded, self.model, self.tokenizer = loaded, loaded.model, loaded.tokenizer
         self.device, self.window, self.prefill_chunk = loaded.device, loaded.window, prefill_chunk
-        install_attention(self.model)
         config = self.model.config
         self.n_layers = int(getattr(config, "n_layer", None) or config.num_hidden_layers)
         self.eos = self.tokenizer.eos_token_id
         # Each token's own text (about 0.1 s once): what ends a line, what continues a word.
         self.texts: list[str] = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
-        vocab = int(self.model.get_output_embeddings().weight.shape[0])
+        head = self.model.get_output_embeddings()  # nn.Linear, or gpt2fast's packed one
+        vocab = int(getattr(head, "out_features", 0) or head.weight.shape[0])
         self.stop_ids = sorted({i for i, t in enumerate(self.texts) if "\n" in t or "\r" in t}
                                | ({self.eos} if self.eos is not None else set()))
         self.stop_ids = [i for i in self.stop_ids if i < vocab]
         self.stop_set = set(self.stop_ids)
         self.stop_tensor = torch.tensor(self.stop_ids, device=self.device)
+        # GPT-2 models run core/gpt2fast.py's lean forward; anything else runs through
+        # Hugging Face with the shared-prefix attention plugged in.
+        self.lean = FastGPT2.build(self.model) if lean else None
+        if self.lean is None:
+            install_attention(self.model)
         self.prefix = KVCache(self.n_layers, 1, self.window)
         self.rows_cache: KVCache | None = None
         self.ids: list[int] = []
@@ -101,14 +107,7 @@ class Decoder:
                     raise Cancelled("suggestion cancelled")
                 chunk = ids[start : start + self.prefill_chunk]
                 with torch.inference_mode():
-                    # The base model, then the head on one contiguous row: the LM head with
-                    # `logits_to_keep=1` multiplies a strided slice, which makes PyTorch copy
-                    # the whole (vocab x hidden) weight on every call.
-                    base = self.model.base_model
-                    out = base(input_ids=torch.tensor([chunk], device=self.device),
-                               use_cache=True, **with_cache(base, self.prefix.as_hf_cache()))
-                    hidden = out.last_hidden_state[0, -1:].contiguous()
-                    logits = self.model.get_output_embeddings()(hidden)[0]
+                    logits = self._prefill(chunk)
                 self.ids = ids[: start + len(chunk)]  # a cancel later keeps this much warm
             self.last_logits = logits.float()
         except Cancelled:
@@ -117,6 +116,21 @@ class Decoder:
             self.reset()  # a failed forward may leave some layers a step ahead of others
             raise
         return self.last_logits
+
+    def _prefill(self, chunk: list[int]) -> Any:
+        """Run `chunk` after the cached context; the last token's logits [V]."""
+        import torch
+
+        if self.lean is not None:
+            return self.lean.prefill(chunk, self.prefix)
+        # The base model, then the head on one contiguous row: the LM head with
+        # `logits_to_keep=1` multiplies a strided slice, which makes PyTorch copy the whole
+        # (vocab x hidden) weight on every call.
+        base = self.model.base_model
+        out = base(input_ids=torch.tensor([chunk], device=self.device), use_cache=True,
+                   **with_cache(base, self.prefix.as_hf_cache()))
+        hidden = out.last_hidden_state[0, -1:].contiguous()
+        return self.model.get_output_embeddings()(hidden)[0]
 
     # -- rows ------------------------------------------------------------------------------
 
@@ -133,10 +147,14 @@ class Decoder:
         import torch
 
         with torch.inference_mode():
-            out = self.model(input_ids=tokens[:, None], use_cache=True, shared_prefix=self.prefix,
-                             **with_cache(self.model, cache.as_hf_cache()))
+            if self.lean is not None:
+                logits = self.lean.decode(tokens, cache, self.prefix)
+            else:
+                logits = self.model(input_ids=tokens[:, None], use_cache=True,
+                                    shared_prefix=self.prefix,
+                                    **with_cache(self.model, cache.as_hf_cache())).logits[:, -1]
         self.stats.decode_steps += 1
-        return out.logits[:, -1].float()
+        return logits.float()
 
     def sample_rows(self, first_logits: Any, rows: int, cfg: SamplingConfig, generator: Any,
                     cancel: CancelCheck) -> list[Row]:

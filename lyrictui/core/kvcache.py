@@ -81,6 +81,16 @@ class KVCache:
                 torch.empty(self.batch, h, self.capacity, dv, dtype=values.dtype, device=values.device),
             )
 
+    def ensure(self, n_layers: int, heads: int, head_dim: int, dtype: Any, device: Any) -> None:
+        """Allocate every layer's buffers up front (for callers that write them directly)."""
+        import torch
+
+        if len(self.buffers) >= n_layers and self.buffers[n_layers - 1][0] is not None:
+            return
+        like = torch.empty(1, heads, 1, head_dim, dtype=dtype, device=device)
+        for index in range(n_layers):
+            self._allocate(index, like, like)
+
     def as_hf_cache(self) -> Any:
         """The `past_key_values` object to pass to the model (the same one every call)."""
         if self._cache is None:
