@@ -122,7 +122,8 @@ class _Dense:
 class FastGPT2:
     """GPT-2's forward for prefill (one row, many tokens) and decode (many rows, one token)."""
 
-    def __init__(self, model: Any, *, method: str | None = None) -> None:
+    def __init__(self, model: Any, *, method: str | None = None,
+                 graphs: bool | None = None) -> None:
         import torch
 
         config, body = model.config, model.transformer
@@ -158,6 +159,9 @@ class FastGPT2:
                 fc=self._projection(block.mlp, "c_fc"),
                 out=self._projection(block.mlp, "c_proj"), scale=scale))
         self._positions = torch.arange(int(config.n_positions), device=self.device)
+        if graphs is None:
+            graphs = self.device.type == "cuda"
+        self.graphs = CudaGraphs(self) if graphs else None
 
     def _projection(self, owner: Any, name: str) -> Any:
         """`owner.name` (a Conv1D, or the LM head's Linear) as a callable x [rows, in] ->
@@ -250,35 +254,154 @@ class FastGPT2:
         Returns logits [R, V]."""
         import torch
 
-        F = torch.nn.functional
         self.allocate(rows)
         count, shared, own = int(tokens.shape[0]), prefix.length, rows.length
-        position = shared + own
         if own + 1 > rows.capacity or count > rows.batch:
             raise ValueError(f"KV cache overflow: {count} rows x {own + 1} tokens")
-        x = F.embedding(tokens, self.wte) + self.wpe[position]  # [R, C]
+        if self.graphs is not None:
+            logits = self.graphs.decode(tokens, rows, prefix)
+            if logits is not None:
+                rows.length = own + 1
+                return logits
+        x = torch.nn.functional.embedding(tokens, self.wte) + self.wpe[shared + own]  # [R, C]
+        slot = torch.tensor([own], device=self.device)
+        logits = self._blocks(x, rows, prefix, slot, own + 1, shared, None)
+        rows.length = own + 1
+        return logits
+
+    def decode_static(self, tokens: Any, rows: KVCache, prefix: KVCache, own: Any,
+                      shared: Any) -> Any:
+        """`decode` with every shape fixed (what a CUDA graph can replay): `own` and `shared`
+        are 0-d long tensors (the rows' length and the context's), attention runs over both
+        caches' whole capacity with unused slots masked, and `rows.length` is left alone."""
+        import torch
+
+        F = torch.nn.functional
+        x = F.embedding(tokens, self.wte) + F.embedding((shared + own).view(1), self.wpe)
+        allowed = torch.cat([self._positions[: prefix.capacity] < shared,
+                             self._positions[: rows.capacity] <= own])
+        return self._blocks(x, rows, prefix, own.view(1), rows.capacity, prefix.capacity, allowed)
+
+    def _blocks(self, x: Any, rows: KVCache, prefix: KVCache, slot: Any, own_len: int,
+                prefix_len: int, allowed: Any) -> Any:
+        count = x.shape[0]
         for index, layer in enumerate(self.layers):
             qkv = layer.qkv(self._norm(x, layer.ln1))
             q, k, v = qkv.reshape(count, 3, self.n_heads, self.head_dim).unbind(1)  # [R, H, D]
             keys_buf, values_buf = rows.buffers[index]
-            keys_buf[:count, :, own].copy_(k)
-            values_buf[:count, :, own].copy_(v)
-            own_keys, own_values = keys_buf[:count, :, : own + 1], values_buf[:count, :, : own + 1]
-            # Each row's own tokens: [R, H, 1, D] x [R, H, D, t] -> [H, R, t]
-            scores_own = torch.matmul(q[:, :, None], own_keys.transpose(-1, -2))[:, :, 0].transpose(0, 1)
-            rows_as_queries = q.transpose(0, 1)  # [H, R, D]
-            if shared:  # the shared context, read once for all rows: [H, R, P]
-                prefix_keys, prefix_values = prefix.buffers[index]
-                scores = torch.cat([torch.matmul(rows_as_queries, prefix_keys[0, :, :shared].transpose(-1, -2)),
-                                    scores_own], dim=-1)
-            else:
-                scores = scores_own
-            probs = torch.softmax(scores.float() * layer.scale, dim=-1).to(q.dtype)
-            # [R, H, 1, t] x [R, H, t, D] -> [R, H, D]
-            out = torch.matmul(probs[:, :, shared:].transpose(0, 1)[:, :, None], own_values)[:, :, 0]
-            if shared:
-                out = out + torch.matmul(probs[:, :, :shared], prefix_values[0, :, :shared]).transpose(0, 1)
-            x = x + layer.proj(out.reshape(count, self.width))
+            keys_buf[:count].index_copy_(2, slot, k[:, :, None])
+            values_buf[:count].index_copy_(2, slot, v[:, :, None])
+            prefix_keys, prefix_values = prefix.buffers[index]
+            attended = self._attend(q, keys_buf[:count, :, :own_len], values_buf[:count, :, :own_len],
+                                    prefix_keys[0, :, :prefix_len], prefix_values[0, :, :prefix_len],
+                                    layer.scale, allowed)
+            x = x + layer.proj(attended)
             x = self._mlp(x, layer)
-        rows.length = own + 1
         return self.head(self._norm(x, self.ln_f))
+
+    def _attend(self, q: Any, own_keys: Any, own_values: Any, prefix_keys: Any,
+                prefix_values: Any, scale: float, allowed: Any) -> Any:
+        """R one-token queries q [R, H, D] over the shared context ([H, P, D], read once for
+        all rows) and each row's own tokens ([R, H, t, D]); `allowed` [P + t] masks unused
+        slots. Returns [R, H * D]."""
+        import torch
+
+        n_prefix = prefix_keys.shape[1]
+        # [R, H, 1, D] x [R, H, D, t] -> [H, R, t]; [H, R, D] x [H, D, P] -> [H, R, P]
+        scores_own = torch.matmul(q[:, :, None], own_keys.transpose(-1, -2))[:, :, 0].transpose(0, 1)
+        scores_prefix = torch.matmul(q.transpose(0, 1), prefix_keys.transpose(-1, -2))
+        scores = torch.cat([scores_prefix, scores_own], dim=-1).float() * scale
+        if allowed is not None:
+            scores = scores.masked_fill(~allowed, float("-inf"))
+        probs = torch.softmax(scores, dim=-1).to(q.dtype)
+        # [R, H, 1, t] x [R, H, t, D] -> [R, H, D], plus [H, R, P] x [H, P, D] -> [R, H, D]
+        out = torch.matmul(probs[:, :, n_prefix:].transpose(0, 1)[:, :, None], own_values)[:, :, 0]
+        out = out + torch.matmul(probs[:, :, :n_prefix], prefix_values).transpose(0, 1)
+        return out.reshape(q.shape[0], self.width)
+
+
+@dataclass
+class _Replay:
+    """One captured decode step: its graph and the tensors it reads and writes in place."""
+
+    prefix: KVCache
+    tokens: Any
+    own: Any
+    shared: Any
+    graph: Any = None
+    logits: Any = None
+
+
+class CudaGraphs:
+    """Decode steps replayed from CUDA graphs (one per rows cache and row count).
+
+    A step launches a few hundred small kernels; on a GPU launching them costs more than
+    running them, and a graph launches them all at once. The graph replays `decode_static`
+    (fixed shapes, lengths as tensors). A graph's first replay is checked against the eager
+    step on the same input and timed against it: one that disagrees, fails to capture, or is
+    not faster is dropped, and steps of that size run eagerly.
+    """
+
+    def __init__(self, lean: FastGPT2) -> None:
+        import weakref
+
+        self.lean = lean
+        self.replays: weakref.WeakKeyDictionary[KVCache, dict[int, _Replay | None]] = (
+            weakref.WeakKeyDictionary())
+
+    def decode(self, tokens: Any, rows: KVCache, prefix: KVCache) -> Any | None:
+        """Logits [R, V] from a replay, or None where this size runs eagerly."""
+        per_rows = self.replays.setdefault(rows, {})
+        count = int(tokens.shape[0])
+        if count in per_rows and per_rows[count] is None:
+            return None
+        replay = per_rows.get(count)
+        if replay is not None and replay.prefix is not prefix:
+            replay = None
+        if replay is None:
+            replay = self._capture_and_check(tokens, rows, prefix)
+            per_rows[count] = replay
+            if replay is None:
+                return None
+        replay.tokens.copy_(tokens)
+        replay.own.fill_(rows.length)
+        replay.shared.fill_(prefix.length)
+        replay.graph.replay()
+        return replay.logits.clone()
+
+    def _capture_and_check(self, tokens: Any, rows: KVCache, prefix: KVCache) -> _Replay | None:
+        import time
+
+        import torch
+
+        lean = self.lean
+        replay = _Replay(prefix, tokens.clone(),
+                         torch.tensor(rows.length, device=lean.device),
+                         torch.tensor(prefix.length, device=lean.device))
+
+        def step() -> Any:
+            return lean.decode_static(replay.tokens, rows, prefix, replay.own, replay.shared)
+
+        try:
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(3):  # warm-up, as capture requires (rewrites the same slot)
+                    step()
+            torch.cuda.current_stream().wait_stream(side)
+            replay.graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(replay.graph):
+                replay.logits = step()
+            torch.cuda.synchronize()
+            start = time.perf_counter()
+            eager = step()
+            torch.cuda.synchronize()
+            eager_s = time.perf_counter() - start
+            start = time.perf_counter()
+            replay.graph.replay()
+            torch.cuda.synchronize()
+            graph_s = time.perf_counter() - start
+        except RuntimeError:
+            return None
+        close = torch.allclose(replay.logits.float(), eager.float(), rtol=1e-2, atol=1e-2)
+        return replay if close and graph_s < eager_s else None

@@ -74,11 +74,13 @@ class KVCache:
         while len(self.buffers) <= index:
             self.buffers.append((None, None))
         if self.buffers[index][0] is None:
+            # Zeros, not garbage: a fixed-shape step (gpt2fast.decode_static) reads the unused
+            # slots behind a mask, and a masked 0 x NaN would still be NaN.
             _b, h, _t, dk = keys.shape
             dv = values.shape[-1]
             self.buffers[index] = (
-                torch.empty(self.batch, h, self.capacity, dk, dtype=keys.dtype, device=keys.device),
-                torch.empty(self.batch, h, self.capacity, dv, dtype=values.dtype, device=values.device),
+                torch.zeros(self.batch, h, self.capacity, dk, dtype=keys.dtype, device=keys.device),
+                torch.zeros(self.batch, h, self.capacity, dv, dtype=values.dtype, device=values.device),
             )
 
     def ensure(self, n_layers: int, heads: int, head_dim: int, dtype: Any, device: Any) -> None:

@@ -153,3 +153,46 @@ def test_other_architectures_run_through_hugging_face(tmp_path, tokenizer):
             assert torch.allclose(got[row], want, atol=1e-4)
     lines = engine.suggest(SONG, 3, seed=1)
     assert len(lines) == 3 and all("\n" not in c.text for c in lines)
+
+
+def test_the_fixed_shape_step_for_cuda_graphs_matches_the_plain_step(tmp_path, tokenizer):
+    """decode_static (what a CUDA graph replays) runs here on CPU: whole-capacity attention
+    behind a mask, lengths as tensors, must give what the plain step gives."""
+    import torch
+
+    folder = save_gpt2(tmp_path / "m", tokenizer)
+    lean = FastGPT2(load(str(folder), dtype="float32", device="cpu").model)
+    assert lean.graphs is None  # graphs are for CUDA only
+    ids = [tokenizer.eos_token_id] + tokenizer.encode(SONG)
+    prefix = KVCache(lean.n_layers, 1, 128)
+    plain_rows, static_rows = KVCache(lean.n_layers, 4, 8), KVCache(lean.n_layers, 4, 8)
+    steps = torch.tensor([[11, 12, 13], [464, 1110, 287], [198, 40, 13]])
+    with torch.inference_mode():
+        lean.prefill(ids, prefix)
+        lean.allocate(static_rows)
+        for t, step in enumerate(steps):
+            want = lean.decode(step, plain_rows, prefix)
+            got = lean.decode_static(step, static_rows, prefix, torch.tensor(t),
+                                     torch.tensor(prefix.length))
+            static_rows.length += 1
+            assert torch.allclose(got, want, atol=1e-4), t
+            expect = reference(folder, ids + steps[: t + 1, 0].tolist())[-1]
+            assert torch.allclose(got[0], expect, atol=1e-4)
+
+
+@pytest.mark.gpu
+def test_cuda_decoding_replays_graphs_that_match_the_eager_step(tmp_path, tokenizer):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")  # only selected with -m gpu
+    folder = save_gpt2(tmp_path / "m", tokenizer)
+    engine = Suggester.load(str(folder), device="cuda", dtype="float32")
+    eager = Suggester.load(str(folder), device="cuda", dtype="float32")
+    eager.decoder.lean.graphs = None
+    assert engine.decoder.lean.graphs is not None
+    for seed in range(3):
+        got = [c.text for c in engine.suggest(SONG, 5, seed=seed)]
+        assert got == [c.text for c in eager.suggest(SONG, 5, seed=seed)]
+    replays = [r for per in engine.decoder.lean.graphs.replays.values() for r in per.values()]
+    assert replays, "no decode step went through the graph path"
