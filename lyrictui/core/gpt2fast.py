@@ -6,9 +6,9 @@ rows each, where that overhead and the layout of GPT-2's weights cost as much as
 This runs the same weights with the same math in plain tensor ops:
 
 - On CPU, every projection (and the LM head) multiplies through oneDNN with its weight packed
-  once into oneDNN's blocked layout, as `torch.compile` does for frozen CPU models: 1.5x
-  (bfloat16) to 2.7x (float32) faster than `F.linear` for a few rows, and about 2x for a
-  prefill in float32 (docs/benchmarks.md). The packed modules replace the `Conv1D`s and the
+  once into oneDNN's blocked layout, as `torch.compile` does for frozen CPU models: 2x
+  (bfloat16) to 4x (float32) faster than `F.linear` for a few rows, and 2.5x for a prefill
+  in float32 (docs/benchmarks.md). The packed modules replace the `Conv1D`s and the
   head inside the Hugging Face model, so it keeps working and no weight is held twice. Packing
   is checked against `F.linear` once per dtype; where it is unavailable or disagrees, float32
   multiplies as `(W @ x.T).T` (weight on the left, 1.8-3x faster than `x @ W.T` in MKL for a
