@@ -337,9 +337,8 @@ class ComposerScreen(Screen[None]):
         if message.context != editor.text_before_cursor():
             return  # made for text that is no longer on screen
         self.query_one(SuggestionList).show(message.candidates)
-        at_line_start = editor.cursor_location[1] == 0
-        if message.candidates and at_line_start and not message.words:
-            editor.suggestion = message.candidates[0].text
+        if message.candidates and not message.words:
+            editor.show_ghost(message.candidates[0].text)
         if not message.candidates:
             self._status("The model offered nothing usable here: ctrl+g tries again.")
             return

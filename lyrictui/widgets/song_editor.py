@@ -31,6 +31,21 @@ class SongEditor(TextArea):
     def __init__(self, text: str = "", **kwargs) -> None:
         super().__init__(text, soft_wrap=False, tab_behavior="focus",
                          placeholder="Write your first line…", **kwargs)
+        self._ghost_at: tuple[int, int] | None = None
+
+    def show_ghost(self, line: str) -> None:
+        """Show `line` as the ghost at the cursor, which must be on an empty line: a ghost is
+        a whole next line, and Tab would glue it onto any text already there."""
+        row, _column = self.cursor_location
+        if self.document.get_line(row).strip():
+            return
+        self._ghost_at = self.cursor_location
+        self.suggestion = line
+
+    def on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
+        # The ghost was made for where the cursor was; anywhere else Tab would put it there.
+        if self.suggestion and self.cursor_location != self._ghost_at:
+            self.suggestion = ""
 
     def action_accept_ghost(self) -> None:
         if self.suggestion:

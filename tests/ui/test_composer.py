@@ -100,6 +100,39 @@ async def test_stale_suggestions_are_dropped(stocked: Library) -> None:
         assert screen.query_one(SuggestionList).candidates == before
 
 
+async def test_the_ghost_line_only_sits_on_an_empty_line_and_leaves_with_the_cursor(
+    stocked: Library,
+) -> None:
+    seen: list = []
+    app = make_app(Services(library=stocked))
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        await wait_for(pilot, seen, ComposerScreen.EngineReady)
+        editor = screen.query_one(SongEditor)
+        await pilot.press(*"The night is long", "enter")
+        seen.clear()
+        await wait_for(pilot, seen, ComposerScreen.SuggestionsReady)
+        await pilot.pause()
+        first = screen.query_one(SuggestionList).candidates[0].text
+        assert editor.suggestion == first  # the empty second line shows the top candidate
+        await pilot.press("up", "end")  # the ghost was for line 2, not the end of line 1
+        await pilot.pause()
+        assert editor.suggestion == ""
+        await pilot.press("tab")
+        await pilot.pause()
+        assert editor.text == "The night is long\n"
+        # Asked for at the start of a line that has text: candidates, but no ghost on it.
+        editor.focus()
+        editor.move_cursor((0, 0))
+        seen.clear()
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, seen, ComposerScreen.SuggestionsReady)
+        await pilot.pause()
+        assert screen.query_one(SuggestionList).candidates
+        assert editor.suggestion == ""
+
+
 async def test_without_a_trained_model_the_starter_is_offered_with_a_way_forward(
     lyrictui_home: Path,
 ) -> None:
