@@ -16,6 +16,7 @@ import pytest
 from conftest import TOKENIZER_DIR, build_tiny_gpt2
 
 from lyrictui.core.errors import Cancelled, InvalidInput, LyricError, NotFound
+from lyrictui.core.hfcompat import quiet_peft
 from lyrictui.core.suggest import Suggester
 
 SONG = "[Verse 1]\nI walk along the road all day\nI never wanna stay away\n"
@@ -355,7 +356,8 @@ def test_lora_adapter_loads_over_its_base(tmp_path, tiny_dir, tokenizer):
     base = GPT2LMHeadModel.from_pretrained(tiny_dir)
     config = LoraConfig(r=4, lora_alpha=8, target_modules=["c_attn"], fan_in_fan_out=True,
                         init_lora_weights=False)
-    peft_model = get_peft_model(base, config).eval()
+    with quiet_peft():  # peft's deprecated question to transformers, as the app asks it
+        peft_model = get_peft_model(base, config).eval()
     folder = tmp_path / "lora"
     peft_model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
