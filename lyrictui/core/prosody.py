@@ -5,7 +5,8 @@ without stress digits ("night" -> "AY T"). Two words rhyme perfectly when their 
 and nearly when their keys share the stressed vowel (the key's first phone). Words missing from
 the dictionary (slang, names) go through core/spelling.py, so every line gets a count and a key.
 
-The dictionary loads once, on first use, behind a lock (about 0.3 s); nothing runs at import.
+The dictionary loads once, on first use, behind a lock (about 0.3 s); the rhyme indexes over it
+are built only when rhymes are listed (about a second); nothing runs at import.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ _SHORT_WORDS = set(
 
 @dataclass(frozen=True)
 class _Index:
-    lookup: dict[str, list[str]]
     by_key: dict[str, list[str]]
     by_vowel: dict[str, list[str]]
 
@@ -46,8 +46,11 @@ class LineInfo:
     letter: str | None
 
 
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
 def strip_stress(phones: str) -> str:
-    return re.sub(r"\d", "", phones)
+    return phones.translate(_NO_DIGITS)
 
 
 # Before R, American English (and songwriters) do not tell these vowels apart: "here" (IY R)
@@ -59,6 +62,8 @@ _BEFORE_R = [(re.compile(r"^(?:IY|IH) R\b"), "IH R"), (re.compile(r"^(?:EY|EH|AE
 
 def merge_before_r(key: str) -> str:
     """One spelling for the vowels that merge before R, so such words share a rhyme key."""
+    if " R" not in key and " ER" not in key:
+        return key  # most keys: nothing to merge (this runs for every dictionary word)
     for pattern, merged in _BEFORE_R:
         key, n = pattern.subn(merged, key)
         if n:
@@ -97,8 +102,21 @@ def _frequency_rank() -> dict[str, int]:
     return ranks
 
 
+@lru_cache(maxsize=1)
+def _lookup() -> dict[str, list[str]]:
+    """The CMU dictionary (word -> pronunciations), loaded once: what counting syllables and
+    keying a line need."""
+    with _LOCK:
+        import pronouncing
+
+        pronouncing.init_cmu()
+        return pronouncing.lookup
+
+
 def _index() -> _Index:
-    """The CMU dictionary and its rhyme indexes, loaded once."""
+    """The rhyme indexes over the whole dictionary, built once, only when rhymes are listed
+    (about a second: every pronunciation keyed)."""
+    _lookup()
     with _LOCK:
         return _build_index()
 
@@ -107,20 +125,19 @@ def _index() -> _Index:
 def _build_index() -> _Index:
     import pronouncing
 
-    pronouncing.init_cmu()
     lookup: dict[str, list[str]] = pronouncing.lookup
     by_key: dict[str, list[str]] = defaultdict(list)
     by_vowel: dict[str, list[str]] = defaultdict(list)
+    word_shape = re.compile(r"[a-z]+(?:'[a-z]+)?")
     for word, phones_list in lookup.items():
-        if not re.fullmatch(r"[a-z]+(?:'[a-z]+)?", word):
+        if not word_shape.fullmatch(word):
             continue  # dictionary oddities ("a.'s", "'bout") are useless as rhyme suggestions
-        keys = {key_of_phones(p) for p in phones_list}
-        for key in keys:  # "read" rhymes with "bed" and with "need"
+        keys = [key_of_phones(p) for p in phones_list]
+        for key in dict.fromkeys(keys):  # "read" rhymes with "bed" and with "need"
             by_key[key].append(word)
-        first = key_of_phones(phones_list[0])
-        if first:  # near rhymes: the usual pronunciation only, or the lists fill with oddities
-            by_vowel[first.split()[0]].append(word)
-    return _Index(lookup=lookup, by_key=dict(by_key), by_vowel=dict(by_vowel))
+        if keys[0]:  # near rhymes: the usual pronunciation only, or the lists fill with oddities
+            by_vowel[keys[0].split()[0]].append(word)
+    return _Index(by_key=dict(by_key), by_vowel=dict(by_vowel))
 
 
 def normalize_word(word: str) -> str:
@@ -130,7 +147,7 @@ def normalize_word(word: str) -> str:
 
 def phones(word: str) -> list[str]:
     """CMU pronunciations of `word` (tried with common lyric spellings: goin' -> going)."""
-    lookup = _index().lookup
+    lookup = _lookup()
     for variant in spelling.variants(normalize_word(word)):
         if variant in lookup:
             return lookup[variant]
@@ -155,7 +172,7 @@ def rhyme_key(word: str) -> str:
     if found:
         return key_of_phones(found[0])
     norm = normalize_word(word)
-    lookup = _index().lookup
+    lookup = _lookup()
     # A dictionary word the OOV word ends with carries its sound ("drizzy" -> "izzy"? "zy").
     for start in range(1, max(1, len(norm) - 2)):
         tail = norm[start:]
