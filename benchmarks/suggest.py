@@ -14,6 +14,7 @@ Prints one JSON object per line: per-engine p50/p95 in ms, then the ratios.
 
     python benchmarks/suggest.py                      # CPU
     python benchmarks/suggest.py --device cuda        # GPU (16-bit on both sides)
+    python benchmarks/suggest.py --device cuda --no-graphs   # ours without CUDA graphs
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def run_ours(args, folder: Path, dtype: str, songs, extra, timed):
     from lyrictui.core.suggest import Suggester
 
     engine = Suggester.load(str(folder), device=args.device, dtype=dtype)
+    lean = engine.decoder.lean
+    if args.no_graphs and lean is not None:
+        lean.graphs = None  # CUDA: every decode step eager, to see what the graphs bring
     engine.suggest(songs[-1], n=args.n, seed=0, max_tokens=args.max_tokens)  # warm-up
     cold, warm, steps, reused = [], [], [], []
     for i, song in enumerate(songs[: args.reps]):
@@ -72,8 +76,12 @@ def run_ours(args, folder: Path, dtype: str, songs, extra, timed):
                 t, n=args.n, seed=i, max_tokens=args.max_tokens)))
             steps.append(engine.stats.decode_steps)
             reused.append(engine.stats.reused_tokens)
+    graphs = engine.decoder.lean.graphs if engine.decoder.lean is not None else None
+    kept = 0 if graphs is None else sum(r is not None for per in graphs.replays.values()
+                                        for r in per.values())
     print(json.dumps({"bench": "suggest", "engine": "ours", "dtype": dtype,
-                      "decode_steps": steps, "reused_tokens": reused}), flush=True)
+                      "decode_steps": steps, "reused_tokens": reused,
+                      "cuda_graphs_kept": kept}), flush=True)
     return cold, warm
 
 
@@ -108,6 +116,8 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=256)
     parser.add_argument("--n", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=20)
+    parser.add_argument("--no-graphs", action="store_true",
+                        help="CUDA: run our decode steps eagerly instead of from CUDA graphs")
     parser.add_argument("--dtypes", default="auto",
                         help="comma list of dtypes to run both engines in (auto: cpu -> "
                              "float32 and the engine's own pick; cuda -> float16)")
