@@ -7,6 +7,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from lyrictui.core.names import strip_control
+
 LOG_LINES = 200
 
 
@@ -72,20 +74,21 @@ class RunState:
             self.log.append(f"step {step}: validation loss {_num(event.get('val_loss'))}, "
                             f"perplexity {_num(event.get('perplexity'))}")
         elif kind == "sample":
-            self.samples = [str(line) for line in event.get("lines") or []]
+            # Model output: byte-level BPE can write any byte, escape sequences included.
+            self.samples = [strip_control(str(line)) for line in event.get("lines") or []]
         elif kind == "checkpoint":
             self.checkpoint_step = int(event.get("step") or self.step)
             self.log.append(f"step {event.get('step')}: checkpoint saved")
         elif kind == "end":
-            self.status = str(event.get("status") or "completed")
-            self.model_id = event.get("model_id")
+            self.status = strip_control(str(event.get("status") or "completed"))
+            self.model_id = event.get("model_id") and strip_control(str(event["model_id"]))
             if event.get("best_val_loss") is not None:
                 self.best_val_loss = float(event["best_val_loss"])
             self.log.append(f"ended: {self.status}"
                             + (f", model {self.model_id}" if self.model_id else ""))
         elif kind == "error":
             self.status = "failed"
-            self.error = str(event.get("message") or "unknown error")
+            self.error = strip_control(str(event.get("message") or "unknown error"))
             self.log.append(f"error: {self.error}")
 
     @property

@@ -18,10 +18,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from lyrictui.core.errors import LyricError
+from lyrictui.core.names import strip_control
 from lyrictui.core.records import Run
 from lyrictui.core.run_state import RunState
 from lyrictui.core.status import run_progress
 from lyrictui.dialogs.confirm import ConfirmDialog
+from lyrictui.widgets.artist_table import table_cell
 from lyrictui.widgets.run_monitor import RunMonitor
 
 POLL_S = 0.25  # events are read at most 4 times a second, however fast they arrive
@@ -70,6 +72,7 @@ class TrainingScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.runs: dict[str, Run] = {}
+        self.artist_names: dict[int, str] = {}
         self.followed: _Followed | None = None
 
     def compose(self) -> ComposeResult:
@@ -111,13 +114,14 @@ class TrainingScreen(Screen[None]):
         table = self.query_one("#runs", DataTable)
         keep = self._selected_id()
         self.runs = {r.id: r for r in message.runs}
+        self.artist_names = message.artists
         self.set_class(not message.runs, "-empty")
         table.clear()
         for run in message.runs:
             best = f"{run.best_val_loss:.3f}" if run.best_val_loss is not None else "-"
             progress = run_progress(run) if run.status in ("running", "queued") else "-"
-            table.add_row(run.id, message.artists.get(run.artist_id, "?"), run.status, progress,
-                          best, key=run.id)
+            table.add_row(run.id, table_cell(message.artists.get(run.artist_id, "?")),
+                          run.status, progress, best, key=run.id)
         if keep in self.runs:
             table.move_cursor(row=table.get_row_index(keep))
         if message.runs and self.followed is None:
@@ -135,12 +139,11 @@ class TrainingScreen(Screen[None]):
     @on(DataTable.RowHighlighted, "#runs")
     def run_highlighted(self, event: DataTable.RowHighlighted) -> None:
         run_id = str(event.row_key.value) if event.row_key is not None else None
-        if run_id and (self.followed is None or self.followed.run_id != run_id):
-            artist = self.query_one("#runs", DataTable).get_row(run_id)[1]
-            self._follow(run_id, str(artist))
+        if run_id in self.runs and (self.followed is None or self.followed.run_id != run_id):
+            self._follow(run_id, self.artist_names.get(self.runs[run_id].artist_id, "?"))
 
     def _follow(self, run_id: str, artist: str) -> None:
-        self.followed = _Followed(run_id, f"{artist} · {run_id}")
+        self.followed = _Followed(run_id, f"{strip_control(artist)} · {run_id}")
         self.query_one(RunMonitor).clear()
         self.poll_events()
 

@@ -38,7 +38,7 @@ class ArtistTable(DataTable[str]):
         for s in summaries:
             tokens = f"{s.tokens:,}" if s.tokens is not None else "-"
             self.add_row(
-                _cell(s.artist.name),
+                table_cell(s.artist.name),
                 SOURCE_LABELS.get(s.artist.source, s.artist.source),
                 str(s.songs),
                 str(s.skipped) if s.skipped else "-",
@@ -68,7 +68,7 @@ class ArtistTable(DataTable[str]):
         self.post_message(self.ArtistHighlighted(int(value) if value is not None else None))
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
     """A name for a str cell, which DataTable reads as markup: "[b]" stays text, and no
     control character reaches the terminal. (escape() doubles a final backslash for text
     that markup follows; nothing follows here, hence the space added and taken off.)"""
