@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
+
+from lyrictui.core.names import strip_control
 
 
 class SongEditor(TextArea):
@@ -41,6 +44,12 @@ class SongEditor(TextArea):
             return
         self._ghost_at = self.cursor_location
         self.suggestion = line
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Runs before TextArea's own handler, which inserts event.text: lyrics copied from a
+        # web page or a terminal keep their lines, not their escape sequences, control or
+        # invisible characters (they would go to the terminal on every redraw, and into drafts).
+        event.text = strip_control(event.text.replace("\r\n", "\n").replace("\r", "\n"))
 
     def on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
         # The ghost was made for where the cursor was; anywhere else Tab would put it there.

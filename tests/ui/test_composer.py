@@ -133,6 +133,22 @@ async def test_the_ghost_line_only_sits_on_an_empty_line_and_leaves_with_the_cur
         assert editor.suggestion == ""
 
 
+async def test_pasted_text_keeps_its_lines_but_not_escape_sequences(stocked: Library) -> None:
+    from textual.events import Paste
+
+    seen: list = []
+    app = make_app(Services(library=stocked))
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await pilot.press("f4")
+        await wait_for(pilot, seen, ComposerScreen.EngineReady)
+        editor = app.screen.query_one(SongEditor)
+        editor.focus()
+        # As the terminal driver delivers a paste: to the app, which hands it to the focus.
+        app.post_message(Paste("\x1b[31mRed\x1b[0m rose\r\nBlue\u200b sky\x07\r\n"))
+        await pilot.pause()
+        assert editor.text == "Red rose\nBlue sky\n"
+
+
 async def test_without_a_trained_model_the_starter_is_offered_with_a_way_forward(
     lyrictui_home: Path,
 ) -> None:
