@@ -401,7 +401,7 @@ class CudaGraphs:
             replay.graph.replay()
             torch.cuda.synchronize()
             graph_s = time.perf_counter() - start
-        except RuntimeError:
+        except Exception:  # noqa: BLE001 - an optimization: any failure means run eagerly
             return None
         close = torch.allclose(replay.logits.float(), eager.float(), rtol=1e-2, atol=1e-2)
         return replay if close and graph_s < eager_s else None
