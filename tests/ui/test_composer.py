@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -41,14 +42,20 @@ async def wait_for(pilot, seen: list, kind: type, timeout: float = 30.0):
     return next(m for m in seen if isinstance(m, kind))
 
 
-async def test_write_take_a_suggestion_undo_save_and_reopen(stocked: Library) -> None:
+@asynccontextmanager
+async def composer(library: Library):
+    """The app on the composer with its model loaded: (app, pilot, screen, seen messages)."""
     seen: list = []
-    app = make_app(Services(library=stocked))
+    app = make_app(Services(library=library))
     async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
         await pilot.press("f4")
-        screen = app.screen
-        assert isinstance(screen, ComposerScreen)
         await wait_for(pilot, seen, ComposerScreen.EngineReady)
+        assert isinstance(app.screen, ComposerScreen)
+        yield app, pilot, app.screen, seen
+
+
+async def test_write_take_a_suggestion_undo_save_and_reopen(stocked: Library) -> None:
+    async with composer(stocked) as (app, pilot, screen, seen):
         editor = screen.query_one(SongEditor)
         await pilot.press(*"The night is long", "enter")
         seen.clear()
@@ -85,12 +92,7 @@ async def test_write_take_a_suggestion_undo_save_and_reopen(stocked: Library) ->
 
 
 async def test_stale_suggestions_are_dropped(stocked: Library) -> None:
-    seen: list = []
-    app = make_app(Services(library=stocked))
-    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
-        await pilot.press("f4")
-        screen = app.screen
-        await wait_for(pilot, seen, ComposerScreen.EngineReady)
+    async with composer(stocked) as (app, pilot, screen, seen):
         await pilot.press(*"First line", "enter")
         await pilot.pause()
         before = list(screen.query_one(SuggestionList).candidates)
@@ -103,12 +105,7 @@ async def test_stale_suggestions_are_dropped(stocked: Library) -> None:
 async def test_the_ghost_line_only_sits_on_an_empty_line_and_leaves_with_the_cursor(
     stocked: Library,
 ) -> None:
-    seen: list = []
-    app = make_app(Services(library=stocked))
-    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
-        await pilot.press("f4")
-        screen = app.screen
-        await wait_for(pilot, seen, ComposerScreen.EngineReady)
+    async with composer(stocked) as (app, pilot, screen, seen):
         editor = screen.query_one(SongEditor)
         await pilot.press(*"The night is long", "enter")
         seen.clear()
@@ -136,11 +133,7 @@ async def test_the_ghost_line_only_sits_on_an_empty_line_and_leaves_with_the_cur
 async def test_pasted_text_keeps_its_lines_but_not_escape_sequences(stocked: Library) -> None:
     from textual.events import Paste
 
-    seen: list = []
-    app = make_app(Services(library=stocked))
-    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
-        await pilot.press("f4")
-        await wait_for(pilot, seen, ComposerScreen.EngineReady)
+    async with composer(stocked) as (app, pilot, screen, seen):
         editor = app.screen.query_one(SongEditor)
         editor.focus()
         # As the terminal driver delivers a paste: to the app, which hands it to the focus.
@@ -152,11 +145,7 @@ async def test_pasted_text_keeps_its_lines_but_not_escape_sequences(stocked: Lib
 async def test_without_a_trained_model_the_starter_is_offered_with_a_way_forward(
     lyrictui_home: Path,
 ) -> None:
-    seen: list = []
-    app = make_app(Services(library=Library()))
-    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
-        await pilot.press("f4")
-        await wait_for(pilot, seen, ComposerScreen.EngineReady)
+    async with composer(Library()) as (app, pilot, screen, seen):
         await pilot.pause()
         assert app.screen.query_one("#model-picker").value == "starter"
         note = app.screen.query_one("#model-note")
