@@ -39,6 +39,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("genius_token", str, "", "Genius API access token (or GENIUS_ACCESS_TOKEN)", True),
         Setting("genius_concurrency", int, 8, "concurrent requests while scraping"),
         Setting("genius_proxy", str, "", "HTTP proxy for Genius requests, e.g. http://host:3128"),
+        Setting("genius_timeout", int, 30,
+                "seconds a Genius request may wait for data before it is retried"),
         Setting("title_variant_words", list, list(DEFAULT_TITLE_VARIANTS),
                 "title words that mark a song as a variant to skip (comma-separated)"),
         Setting("device", str, "auto", "device for training and suggestions: auto, cuda, mps, cpu"),

@@ -76,7 +76,11 @@ async def scrape(
     if proxy and (urlsplit(proxy).scheme not in ("http", "https") or not urlsplit(proxy).netloc):
         raise InvalidInput("the genius_proxy setting must be a URL such as http://host:3128: "
                            "fix it with `lyrictui config set genius_proxy URL`")
-    options = replace(http or HttpOptions(), concurrency=concurrency, proxy=proxy)
+    if http is None:  # the setting: how long a silent request waits before a retry
+        wait = float(settings["genius_timeout"])
+        http = HttpOptions(read_timeout=wait, connect_timeout=min(10.0, wait),
+                           total_timeout=max(120.0, 4 * wait))
+    options = replace(http, concurrency=concurrency, proxy=proxy)
     job = _Scrape(library, token, options, max_songs, include_features,
                   list(settings["title_variant_words"]), on_event, event_interval)
     return await _cancellable(job.run(artist_name, genius_id), cancel, job)

@@ -231,6 +231,23 @@ async def test_a_401_in_the_middle_of_listing_is_an_auth_error(
         await scrape(library, "The Paper Lanterns", http=FAST)
 
 
+async def test_the_genius_timeout_setting_bounds_how_long_a_silent_request_waits(
+    fake: FakeGenius, library: Library
+) -> None:
+    config.set_value("genius_timeout", "1")
+    fake.script(fake.song_path(1014), Fault.slow(4.0))  # silent for longer than the setting
+    summary = await scrape(library, "The Paper Lanterns")  # the settings' options, no override
+    assert fake.faults_served["slow"] == 1
+    assert fake.hits[fake.song_path(1014)] == 2  # given up on after 1 s, asked again
+    assert summary.failed == []
+    assert 1014 in {song.genius_id for song in library.songs(library.get_artist("The Paper Lanterns").id)}
+    config.set_value("genius_timeout", "30")
+    fake.script(fake.song_path(1014), Fault.slow(2.0))
+    library.delete_artist(library.get_artist("The Paper Lanterns").id)
+    await scrape(library, "The Paper Lanterns")
+    assert fake.hits[fake.song_path(1014)] == 3  # waited out: one more request, no retry
+
+
 async def test_no_token_fails_before_any_request(
     fake: FakeGenius, library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
