@@ -180,10 +180,8 @@ class Worker:
     def read_songs(self) -> None:
         artist_id = self.rng.choice(self.artists)
         keys = {s.source_key for s in self.library.songs(artist_id)}
-        self.counts["reads"] += 1
-        if not self.songs[artist_id] <= keys:
-            self.counts["visibility"] += 1
-            self.errors.append(f"own songs missing from a read of artist {artist_id}")
+        self._read_back(self.songs[artist_id] <= keys,
+                        f"own songs missing from a read of artist {artist_id}")
 
     def read_peer(self) -> None:
         """A song another worker acknowledged must be visible to this process."""
@@ -192,34 +190,33 @@ class Worker:
         if record is None:
             return
         songs = self.library.songs(record["artist_id"])
-        self.counts["reads"] += 1
-        if not any(s.source_key == record["key"] and s.lyrics == record["lyrics"] for s in songs):
-            self.counts["visibility"] += 1
-            self.errors.append(f"peer song {record['key']} acknowledged but not visible")
+        self._read_back(any(s.source_key == record["key"] and s.lyrics == record["lyrics"]
+                            for s in songs),
+                        f"peer song {record['key']} acknowledged but not visible")
 
     def peers(self) -> list[int]:
         return [int(p.stem.split("-")[1]) for p in self.folder.glob("acked-*.jsonl")]
 
+    def _read_back(self, seen_ok: bool, what: str) -> None:
+        """Count a read; a write it should see and does not is a visibility fault."""
+        self.counts["reads"] += 1
+        if not seen_ok:
+            self.counts["visibility"] += 1
+            self.errors.append(what)
+
     def read_drafts(self) -> None:
         found = {d.id: d.text for d in self.library.list_drafts()}
-        self.counts["reads"] += 1
-        if any(found.get(i) != text for i, text in self.drafts.items()):
-            self.counts["visibility"] += 1
-            self.errors.append("an own draft read back with other text")
+        self._read_back(all(found.get(i) == text for i, text in self.drafts.items()),
+                        "an own draft read back with other text")
 
     def read_runs(self) -> None:
         steps = {r.id: r.step for r in self.library.list_runs()}
-        self.counts["reads"] += 1
-        if any(steps.get(i) != step for i, step in self.runs.items()):
-            self.counts["visibility"] += 1
-            self.errors.append("an own run read back at another step")
+        self._read_back(all(steps.get(i) == step for i, step in self.runs.items()),
+                        "an own run read back at another step")
 
     def read_artists(self) -> None:
         ids = {a.id for a in self.library.list_artists()}
-        self.counts["reads"] += 1
-        if not set(self.artists) <= ids:
-            self.counts["visibility"] += 1
-            self.errors.append("an own artist missing from the artist list")
+        self._read_back(set(self.artists) <= ids, "an own artist missing from the artist list")
 
     def summaries(self) -> None:
         self.library.summaries()
