@@ -177,7 +177,8 @@ class FastGPT2:
         if type(module).__name__ == "Conv1D":  # [in, out]: keep it as [out, in]
             if weight.is_contiguous():
                 weight = weight.t().contiguous()
-                module.weight = torch.nn.Parameter(weight.t(), requires_grad=False)
+                if self.method != PACKED:  # (packing swaps the whole module below)
+                    module.weight = torch.nn.Parameter(weight.t(), requires_grad=False)
             else:  # re-pointed already by an earlier decoder
                 weight = weight.t()
         if self.method == PACKED:
