@@ -3,7 +3,7 @@
 Corpus: the first blocks of data/verse/verse.txt.gz (public-domain verse; each blank-line
 separated block is one song) until the GPT-2 token count reaches --tokens.
 
-- ours: `lyrictui.core.packing.pack(..., base="starter", block_size=512)` on a library holding
+- ours: `lyrictui.core.pack.packing.pack(..., base="starter", block_size=512)` on a library holding
   those songs (tokenize with datasets.map, EOS after each song, split by song, cut blocks,
   save_to_disk), then the same call again (unchanged data: the cache hit), then the cache hit
   as a user sees it: a fresh `lyrictui pack` process (Python start and imports included).
@@ -47,7 +47,7 @@ def emit(**data: object) -> None:
 
 def read_songs(limit_tokens: int) -> tuple[list[str], int]:
     """Verse blocks until `limit_tokens` GPT-2 tokens (counted with a throwaway tokenizer)."""
-    from lyrictui.core.bases import load_tokenizer
+    from lyrictui.core.engine.bases import load_tokenizer
 
     counter = load_tokenizer("starter")
     with gzip.open(VERSE, "rt", encoding="utf-8") as fh:
@@ -66,10 +66,10 @@ def read_songs(limit_tokens: int) -> tuple[list[str], int]:
 
 
 def run_ours(songs: list[str], home: Path) -> None:
-    from lyrictui.core.library import Library
-    from lyrictui.core.packing import pack
+    from lyrictui.core.pack.packing import pack
     from lyrictui.core.paths import dir_size
-    from lyrictui.core.records import NewSong
+    from lyrictui.core.store.library import Library
+    from lyrictui.core.store.records import NewSong
 
     lib = Library()
     artist = lib.add_artist("Verse", "imported")
@@ -110,7 +110,7 @@ def baseline_once(label: str, data_file: Path, cache_dir: Path) -> None:
 
     from datasets import load_dataset
 
-    from lyrictui.core.bases import load_tokenizer
+    from lyrictui.core.engine.bases import load_tokenizer
 
     t0 = time.perf_counter()
     tokenizer = load_tokenizer("starter")

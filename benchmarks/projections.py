@@ -1,4 +1,4 @@
-"""Why core/gpt2fast.py multiplies the way it does: one model's worth of GPT-2 124M projections
+"""Why core/engine/gpt2fast.py multiplies the way it does: one model's worth of GPT-2 124M projections
 (12 layers x c_attn, attn.c_proj, c_fc, mlp.c_proj, random weights) and its LM head, for a
 few row counts, in each form the engine can use:
 
@@ -19,6 +19,7 @@ import argparse
 import json
 import statistics
 import time
+from typing import Any
 
 SHAPES = ((2304, 768), (768, 768), (3072, 768), (768, 3072))  # [out, in]
 VOCAB = 50257
@@ -34,6 +35,25 @@ def median_ms(fn, reps: int) -> float:
     return round(statistics.median(times), 2)
 
 
+def _forms(torch: Any, x: dict[int, Any], weights: list[Any], in_out: list[Any], head: Any,
+           packed: tuple[list[Any], Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The projection forms and LM-head forms to time for one input `x` (name -> callable)."""
+    F = torch.nn.functional
+    forms = {
+        "linear": lambda: [F.linear(x[w.shape[1]], w, b) for w, b in weights],
+        "conv1d": lambda: [torch.addmm(b, x[w.shape[0]], w) for w, b in in_out],
+        "left": lambda: [torch.addmm(b[:, None], w, x[w.shape[1]].t()) for w, b in weights],
+    }
+    heads = {"linear": lambda: F.linear(x[768], head), "left": lambda: head @ x[768].t()}
+    if packed is not None:
+        blocks, packed_head = packed
+        forms["packed"] = lambda: [torch.ops.mkldnn._linear_pointwise(
+            x[768 if i % 4 != 3 else 3072], p, b, "none", [], "") for i, (p, b) in enumerate(blocks)]
+        heads["packed"] = lambda: torch.ops.mkldnn._linear_pointwise(
+            x[768], packed_head, None, "none", [], "")
+    return forms, heads
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -44,10 +64,9 @@ def main() -> None:
 
     import torch
 
-    from lyrictui.core.gpt2fast import PACK_ROWS, packing_works
+    from lyrictui.core.engine.gpt2fast import PACK_ROWS, packing_works
 
     torch.set_num_threads(args.threads)
-    F = torch.nn.functional
     for name in args.dtypes.split(","):
         dtype = getattr(torch, name)
         weights = [(torch.randn(*shape, dtype=dtype), torch.randn(shape[0], dtype=dtype))
@@ -61,19 +80,8 @@ def main() -> None:
                 packed_head = torch.ops.mkldnn._reorder_linear_weight(head, PACK_ROWS)
             for rows in (int(r) for r in args.rows.split(",")):
                 x = {k: torch.randn(rows, k, dtype=dtype) for k in (768, 3072)}
-                forms = {
-                    "linear": lambda: [F.linear(x[w.shape[1]], w, b) for w, b in weights],
-                    "conv1d": lambda: [torch.addmm(b, x[w.shape[0]], w) for w, b in in_out],
-                    "left": lambda: [torch.addmm(b[:, None], w, x[w.shape[1]].t()) for w, b in weights],
-                }
-                heads = {"linear": lambda: F.linear(x[768], head),
-                         "left": lambda: head @ x[768].t()}
-                if packs:
-                    forms["packed"] = lambda: [torch.ops.mkldnn._linear_pointwise(
-                        x[768 if i % 4 != 3 else 3072], p, b, "none", [], "")
-                        for i, (p, b) in enumerate(packed)]
-                    heads["packed"] = lambda: torch.ops.mkldnn._linear_pointwise(
-                        x[768], packed_head, None, "none", [], "")
+                forms, heads = _forms(torch, x, weights, in_out, head,
+                                      (packed, packed_head) if packs else None)
                 print(json.dumps({"bench": "projections", "dtype": name, "rows": rows,
                                   "threads": args.threads,
                                   "blocks_ms": {k: median_ms(f, args.reps) for k, f in forms.items()},

@@ -7,7 +7,7 @@ the network, with song pages padded to a realistic size.
 - baseline: what LyricsGenius does, one request after the other over keep-alive connections
   (like requests.Session): GET /search, every /artists/{id}/songs page (per_page=50), then every
   song page, each parsed and cleaned with the same code as ours.
-- ours: `lyrictui.core.genius.scrape()` into a fresh library (default concurrency 8), the same
+- ours: `lyrictui.core.sources.genius.scrape()` into a fresh library (default concurrency 8), the same
   requests, each song committed to SQLite as it is parsed.
 
 Prints one JSON object per line: each run, then medians, the ratio and lost songs.
@@ -67,8 +67,8 @@ class Connections:
 
 def baseline(fake: FakeGenius) -> dict:
     """Sequential: the same API pages and song pages, one request at a time."""
-    from lyrictui.core.genius_page import extract
-    from lyrictui.core.lyrics import clean_lyrics
+    from lyrictui.core.sources.genius_page import extract
+    from lyrictui.core.sources.lyrics import clean_lyrics
 
     auth = {"Authorization": f"Bearer {fake.token}"}
     net = Connections()
@@ -93,8 +93,8 @@ def baseline(fake: FakeGenius) -> dict:
 
 
 def ours(fake: FakeGenius, concurrency: int | None) -> dict:
-    from lyrictui.core.genius import scrape
-    from lyrictui.core.library import Library
+    from lyrictui.core.sources.genius import scrape
+    from lyrictui.core.store.library import Library
 
     with tempfile.TemporaryDirectory() as home:
         os.environ["LYRICTUI_HOME"] = home

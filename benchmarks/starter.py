@@ -51,9 +51,10 @@ def latency(args: argparse.Namespace) -> None:
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
-    from lyrictui.core import bases, demo
-    from lyrictui.core.sampling import SamplingConfig
-    from lyrictui.core.suggest import Suggester
+    from lyrictui.core import paths
+    from lyrictui.core.engine.sampling import SamplingConfig
+    from lyrictui.core.engine.suggest import Suggester
+    from lyrictui.core.sources import demo
 
     hf_logging.set_verbosity_error()
     torch.set_num_threads(args.threads)
@@ -75,7 +76,7 @@ def latency(args: argparse.Namespace) -> None:
                       "candidates_per_request": sorted(set(lines))}))
 
     tok = engine.loaded.tokenizer
-    model = AutoModelForCausalLM.from_pretrained(str(bases.starter_dir()), dtype=engine.loaded.dtype,
+    model = AutoModelForCausalLM.from_pretrained(str(paths.starter_dir()), dtype=engine.loaded.dtype,
                                                  use_safetensors=True).eval()
     stop_ids = sorted({i for t, i in tok.get_vocab().items() if "\u010a" in t} | {tok.eos_token_id})
 
@@ -124,7 +125,7 @@ def score(folder: str, blocks) -> float:
 def finetune(args: argparse.Namespace) -> None:
     import torch
 
-    from lyrictui.core import demo
+    from lyrictui.core.sources import demo
 
     torch.set_num_threads(args.threads)
     work = Path(tempfile.mkdtemp(prefix="lyrictui-bench-ft-"))
@@ -149,9 +150,9 @@ def finetune(args: argparse.Namespace) -> None:
     evals = [ln for ln in done.stdout.splitlines() if ln.startswith(("eval", "training", "run"))]
 
     os.environ["LYRICTUI_HOME"] = str(home)
-    from lyrictui.core import packing
-    from lyrictui.core.bases import starter_dir
-    from lyrictui.core.library import Library
+    from lyrictui.core.pack import packing
+    from lyrictui.core.paths import starter_dir
+    from lyrictui.core.store.library import Library
 
     lib = Library()
     artist = lib.get_artist(name)

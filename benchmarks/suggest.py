@@ -61,7 +61,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_ours(args, folder: Path, dtype: str, songs, extra, timed):
     """Cold: the engine's cache is reset first. Warm: the same song plus one line."""
-    from lyrictui.core.suggest import Suggester
+    from lyrictui.core.engine.suggest import Suggester
 
     engine = Suggester.load(str(folder), device=args.device, dtype=dtype)
     lean = engine.decoder.lean
@@ -127,8 +127,8 @@ def main() -> None:
     from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
     from transformers.utils import logging as hf_logging
 
-    from lyrictui.core.bases import starter_dir
-    from lyrictui.core.modelload import pick_dtype
+    from lyrictui.core.engine.modelload import pick_dtype
+    from lyrictui.core.paths import starter_dir
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()

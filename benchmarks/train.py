@@ -2,7 +2,7 @@
 
 1. Throughput (tokens/s and MFU) of a GPT-2 124M config (GPT2Config() defaults, random init) at
    block 1024 on the same random-token batches:
-   - ours: one optimizer step of lyrictui's loop (core/trainloop.py) as a run would take it on
+   - ours: one optimizer step of lyrictui's loop (core/train/loop.py) as a run would take it on
      this device: bf16 autocast (fp16 + loss scaling without bf16), SDPA, fused AdamW, TF32 on
      CUDA; fp32 on a CPU. Measured without and with torch.compile (CUDA, or --compile).
    - baseline: `transformers.Trainer` with its defaults (fp32, no compile, its default
@@ -12,7 +12,7 @@
    nanoGPT counts); peak = a large matmul measured here in the loop's dtype (and, on CUDA, the
    790 TFLOP/s bf16 measured on an H100 of this workplace).
 2. End to end: a 1M-token, 3-epoch fine-tune from a saved base folder to a registered model
-   (lyrictui.core.training.execute_run with default settings: model load, training, an
+   (lyrictui.core.train.training.execute_run with default settings: model load, training, an
    evaluation + sample + checkpoint per epoch, best weights kept, float16 model written and
    registered), in a temporary LYRICTUI_HOME. The data are random tokens given as tensors: the
    pack step (tokenizing songs; its own benchmark) is not part of this figure.
@@ -92,11 +92,11 @@ def bench_ours(args, device, data, compiled: bool) -> list[float]:
     """Seconds per optimizer step of lyrictui's loop."""
     import torch
 
-    from lyrictui.core.distributed import SINGLE
-    from lyrictui.core.events import EventLog
-    from lyrictui.core.trainconfig import TrainConfig
-    from lyrictui.core.trainloop import Loop, make_plan
-    from lyrictui.core.trainsetup import (
+    from lyrictui.core.train.config import TrainConfig
+    from lyrictui.core.train.distributed import SINGLE
+    from lyrictui.core.train.events import EventLog
+    from lyrictui.core.train.loop import Loop, make_plan
+    from lyrictui.core.train.setup import (
         TrainData,
         configure_backend,
         make_optimizer,
@@ -188,7 +188,7 @@ def throughput(args, device) -> None:
     blocks = args.batch * (args.warmup + args.steps)
     data = torch.randint(0, cfg.vocab_size, (blocks, args.block), generator=torch.Generator()
                          .manual_seed(1))
-    from lyrictui.core.trainsetup import pick_precision
+    from lyrictui.core.train.setup import pick_precision
 
     precision = pick_precision(device)
     peak_dtype = precision.autocast or torch.float32
@@ -229,10 +229,10 @@ def end_to_end(args, device) -> None:
 
     home = Path(tempfile.mkdtemp(prefix="lyrictui-bench-"))
     os.environ["LYRICTUI_HOME"] = str(home)
-    from lyrictui.core import runs, training
-    from lyrictui.core.library import Library
-    from lyrictui.core.trainconfig import TrainConfig
-    from lyrictui.core.trainsetup import TrainData
+    from lyrictui.core.store.library import Library
+    from lyrictui.core.train import runs, training
+    from lyrictui.core.train.config import TrainConfig
+    from lyrictui.core.train.setup import TrainData
 
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
@@ -287,7 +287,7 @@ def main() -> None:
     parser.add_argument("--e2e-embd", type=int)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from lyrictui.core.trainsetup import pick_device
+    from lyrictui.core.train.setup import pick_device
 
     device = pick_device(args.device)
     if not args.skip_throughput:

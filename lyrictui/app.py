@@ -16,8 +16,8 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from lyrictui import __version__
-from lyrictui.core.library import Library
 from lyrictui.core.names import strip_control
+from lyrictui.core.store.library import Library
 from lyrictui.screens.composer import ComposerScreen
 from lyrictui.screens.help import HelpScreen
 from lyrictui.screens.library import LibraryScreen

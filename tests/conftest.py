@@ -31,7 +31,7 @@ def lyrictui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def library(lyrictui_home: Path):
-    from lyrictui.core.library import Library
+    from lyrictui.core.store.library import Library
 
     lib = Library()
     yield lib

@@ -31,7 +31,7 @@ def read_events(run_dir: Path) -> list[dict[str, Any]]:
 
 def tiny_config(base: Path, **overrides: Any):
     """A run that takes a few seconds on a CPU: short blocks, small batches, short samples."""
-    from lyrictui.core.trainconfig import TrainConfig
+    from lyrictui.core.train.config import TrainConfig
 
     values: dict[str, Any] = dict(base=str(base), block_size=32, batch_size=2, epochs=2,
                                   lr=5e-3, device="cpu", sample_tokens=8, log_every=1)

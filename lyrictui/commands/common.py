@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from lyrictui.core.library import Library
 from lyrictui.core.names import strip_control
+from lyrictui.core.store.library import Library
 
 
 def open_library() -> Library:

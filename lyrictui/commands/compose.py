@@ -54,7 +54,7 @@ def suggest(name: str | None, file: str | None, model: str | None, count: int,
 
     The song so far comes from --file or stdin; an empty song gets opening lines.
     """
-    from lyrictui.core.suggest import Suggester
+    from lyrictui.core.engine.suggest import Suggester
 
     if name is None and model is None:
         raise InvalidInput("name an artist (lyrictui suggest NAME) or pass --model")

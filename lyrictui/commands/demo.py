@@ -11,7 +11,7 @@ from lyrictui.commands.common import echo_json, open_library
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def demo(as_json: bool) -> None:
     """Restore the demo artist: public-domain verse with the bundled starter model."""
-    from lyrictui.core.demo import DEMO_MODEL_ID, restore_demo
+    from lyrictui.core.sources.demo import DEMO_MODEL_ID, restore_demo
 
     lib = open_library()
     existed = any(a.source == "demo" for a in lib.list_artists())

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from lyrictui.commands.common import echo_json, open_library, safe
-from lyrictui.core import drafts as drafts_mod
+from lyrictui.core.compose import drafts as drafts_mod
 
 
 @click.group(invoke_without_command=True)

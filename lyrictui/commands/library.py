@@ -7,8 +7,8 @@ import click
 from lyrictui.commands.common import echo_json, open_library, safe
 from lyrictui.core import config as config_mod
 from lyrictui.core import paths
-from lyrictui.core.demo import ensure_demo
-from lyrictui.core.status import dataset_status, model_status
+from lyrictui.core.sources.demo import ensure_demo
+from lyrictui.core.store.status import dataset_status, model_status
 
 
 @click.command()

@@ -22,7 +22,7 @@ from lyrictui.core.names import plural
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def pack(name: str, base: str, block_size: int, val_fraction: float, as_json: bool) -> None:
     """Pack NAME's songs into train/validation blocks (instant when nothing changed)."""
-    from lyrictui.core.packing import pack as run_pack
+    from lyrictui.core.pack.packing import pack as run_pack
 
     lib = open_library()
     artist = lib.get_artist(name)

@@ -29,8 +29,8 @@ def scrape(artist: str, max_songs: int | None, concurrency: int | None, include_
     import asyncio
     import signal
 
-    from lyrictui.core.genius import scrape as run_scrape
     from lyrictui.core.names import clean_name
+    from lyrictui.core.sources.genius import scrape as run_scrape
 
     artist = clean_name(artist)
     lib = open_library()
@@ -66,7 +66,7 @@ def _progress_bar() -> tuple[Any, Any]:
         TimeElapsedColumn,
     )
 
-    from lyrictui.core.genius_events import ArtistFound, ScrapeProgress, SongFailed
+    from lyrictui.core.sources.genius_events import ArtistFound, ScrapeProgress, SongFailed
 
     console = Console(stderr=True)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -118,7 +118,7 @@ def import_(name: str, paths: tuple[Path, ...], separator: str | None) -> None:
     separated by a '---' line or two blank lines)."""
     from collections import Counter
 
-    from lyrictui.core.importer import FileReport, import_files
+    from lyrictui.core.sources.importer import FileReport, import_files
 
     listed = 0
     hidden: Counter[str] = Counter()  # refusals past the first few: counted, not listed
@@ -159,7 +159,7 @@ def import_(name: str, paths: tuple[Path, ...], separator: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def songs(name: str, skipped: bool, as_json: bool) -> None:
     """List an artist's songs (or, with --skipped, the songs left out and why)."""
-    from lyrictui.core.lyrics import lyric_lines
+    from lyrictui.core.sources.lyrics import lyric_lines
 
     lib = open_library()
     artist = lib.get_artist(name)
@@ -189,7 +189,7 @@ def songs(name: str, skipped: bool, as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout).")
 def export(name: str, fmt: str, output: Path | None) -> None:
     """Write an artist's songs (not the skipped ones) as text or JSON lines."""
-    from lyrictui.core.export import render, write_atomic
+    from lyrictui.core.sources.export import render, write_atomic
 
     lib = open_library()
     artist = lib.get_artist(name)

@@ -13,10 +13,11 @@ import click
 
 from lyrictui.commands.common import open_library, safe
 from lyrictui.commands.trainview import VIEW_COMMANDS
-from lyrictui.core import bases, distributed, runs
+from lyrictui.core.engine import bases
 from lyrictui.core.errors import InvalidInput, NotFound
-from lyrictui.core.library import Library
-from lyrictui.core.trainconfig import COMPILE_MODES, DEVICES, METHODS, TrainConfig, default_epochs
+from lyrictui.core.store.library import Library
+from lyrictui.core.train import distributed, runs
+from lyrictui.core.train.config import COMPILE_MODES, DEVICES, METHODS, TrainConfig, default_epochs
 
 CANCEL_WAIT_S = 60.0
 
@@ -65,7 +66,7 @@ def _config(base: str, method: str, **options: Any) -> TrainConfig:
 
 
 def _foreground(library: Library, run_id: str, dist: distributed.DistInfo) -> None:
-    from lyrictui.core.training import execute_run
+    from lyrictui.core.train.training import execute_run
 
     if dist.main:
         click.echo(f"run {run_id} (Ctrl-C saves a checkpoint and stops; "

@@ -11,10 +11,11 @@ from typing import Any
 import click
 
 from lyrictui.commands.common import echo_json, open_library, safe
-from lyrictui.core import paths, runs
-from lyrictui.core.records import Run
-from lyrictui.core.run_state import RunState, format_duration
-from lyrictui.core.status import run_is_stale
+from lyrictui.core import paths
+from lyrictui.core.store.records import Run
+from lyrictui.core.store.status import run_is_stale
+from lyrictui.core.train import runs
+from lyrictui.core.train.run_state import RunState, format_duration
 
 SPARKS = "▁▂▃▄▅▆▇█"
 POLL_S = 0.5
@@ -167,7 +168,7 @@ def watch(run_ref: str, once: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_models(name: str | None, as_json: bool) -> None:
     """List trained models (of NAME) with their validation perplexity and size on disk."""
-    from lyrictui.core import models
+    from lyrictui.core.store import models
 
     library = open_library()
     artist = library.get_artist(name) if name else None
@@ -191,7 +192,7 @@ def list_models(name: str | None, as_json: bool) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def rm_model(model_id: str, yes: bool) -> None:
     """Delete a trained model and free its folder."""
-    from lyrictui.core import models
+    from lyrictui.core.store import models
 
     library = open_library()
     model = library.get_model(model_id)

@@ -7,6 +7,7 @@ Nothing here runs at import: each function reads the environment when it is call
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 from lyrictui.core.errors import InvalidInput
@@ -105,3 +106,8 @@ def human_size(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"
+
+
+def starter_dir() -> Path:
+    """The bundled offline starter model (a small GPT-2 with GPT-2's own tokenizer)."""
+    return Path(str(resources.files("lyrictui") / "assets" / "starter"))

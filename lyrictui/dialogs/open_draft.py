@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from lyrictui.core.records import Draft
+from lyrictui.core.store.records import Draft
 
 
 class OpenDraftDialog(ModalScreen[int | None]):

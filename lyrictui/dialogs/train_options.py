@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Collapsible, Input, Label, RadioButton, RadioSet, Select, Static
 
-from lyrictui.core.bases import HUB_BASES, STARTER, resolve
+from lyrictui.core.engine.bases import HUB_BASES, STARTER, resolve
 from lyrictui.core.errors import InvalidInput, LyricError
-from lyrictui.core.trainconfig import TrainConfig, default_epochs
+from lyrictui.core.train.config import TrainConfig, default_epochs
 from lyrictui.dialogs.form import FormDialog
 
 STARTER_NOTE = (
@@ -102,7 +102,7 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
     @work(thread=True, exclusive=True, group="bases", exit_on_error=False,
           description="Checking which base models are available")
     def check_bases(self) -> None:
-        from lyrictui.core.bases import availability, hub_unreachable
+        from lyrictui.core.engine.bases import availability, hub_unreachable
 
         options, local = [], []
         offline: bool | None = None  # probed only if some base needs a download

@@ -22,8 +22,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Label, Select, Static
 from textual.worker import get_current_worker
 
-from lyrictui.core import drafts as drafts_mod
 from lyrictui.core import prosody
+from lyrictui.core.compose import drafts as drafts_mod
 from lyrictui.core.errors import Cancelled, LyricError
 from lyrictui.dialogs.open_draft import OpenDraftDialog
 from lyrictui.dialogs.text_prompt import TextPromptDialog
@@ -160,7 +160,7 @@ class ComposerScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="model-choices", exit_on_error=False,
           description="Listing models")
     def load_choices(self) -> None:
-        from lyrictui.core.bases import starter_dir
+        from lyrictui.core.paths import starter_dir
 
         library = self.app.library  # type: ignore[attr-defined]
         artists = {a.id: a.name for a in library.list_artists()}
@@ -216,7 +216,7 @@ class ComposerScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="model-load", exit_on_error=False,
           description="Loading a model")
     def load_engine(self, choice: ModelChoice) -> None:
-        from lyrictui.core.suggest import Suggester
+        from lyrictui.core.engine.suggest import Suggester
 
         engines = self.app.services.engines  # type: ignore[attr-defined]
         library = self.app.library  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.markup import escape
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
@@ -27,13 +27,11 @@ def _rows(bindings: list[BindingType]) -> list[str]:
     return rows
 
 
-def help_text() -> str:
-    """The help text: global keys, then each section's."""
-    from lyrictui.app import LyricApp
-
-    parts = [INTRO, "[b $accent]Everywhere[/]", *_rows(LyricApp.BINDINGS),
+def help_text(app: App[object]) -> str:
+    """The help text of `app`: its global keys, then each section's (its modes' screens)."""
+    parts = [INTRO, "[b $accent]Everywhere[/]", *_rows(list(app.BINDINGS)),
              f"  [b]{'ctrl+p':<12}[/b] Command palette"]
-    for name, screen in LyricApp.MODES.items():
+    for name, screen in app.MODES.items():
         rows = _rows(getattr(screen, "BINDINGS", []))
         if rows:
             parts += ["", f"[b $accent]{name.title()}[/]", *rows]
@@ -47,7 +45,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static(help_text())
+            yield Static(help_text(self.app))
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
         self.dismiss(result)

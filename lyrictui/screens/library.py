@@ -18,9 +18,9 @@ from textual.widgets import Footer, Header, Static
 
 from lyrictui.core import config, paths
 from lyrictui.core.errors import LyricError
-from lyrictui.core.library import Library
 from lyrictui.core.names import clean_name, plural
-from lyrictui.core.records import Artist, ArtistSummary
+from lyrictui.core.store.library import Library
+from lyrictui.core.store.records import Artist, ArtistSummary
 from lyrictui.dialogs.add_artist import AddArtistDialog, ScrapeRequest
 from lyrictui.dialogs.choice import ChoiceDialog
 from lyrictui.dialogs.confirm import ConfirmDialog
@@ -103,7 +103,7 @@ class LibraryScreen(Screen[None]):
     def load_library(self) -> None:
         library = self.library
         if not self._demo_checked:
-            from lyrictui.core.demo import ensure_demo
+            from lyrictui.core.sources.demo import ensure_demo
 
             # First start: the demo artist with the starter model, unless the user removed it.
             self._demo_checked = True
@@ -277,8 +277,8 @@ class LibraryScreen(Screen[None]):
 
     @work(group="scrape", exit_on_error=False, description="Fetching lyrics from Genius")
     async def run_scrape(self, request: ScrapeRequest, job_id: str) -> None:
-        from lyrictui.core import genius_events as ev
-        from lyrictui.core.genius import scrape
+        from lyrictui.core.sources import genius_events as ev
+        from lyrictui.core.sources.genius import scrape
 
         cancel = asyncio.Event()
         self._scrape_cancels[job_id] = cancel
@@ -324,7 +324,7 @@ class LibraryScreen(Screen[None]):
 
     @work(thread=True, group="import", exit_on_error=False, description="Importing files")
     def run_import(self, request: ImportRequest, job_id: str) -> None:
-        from lyrictui.core.importer import import_files
+        from lyrictui.core.sources.importer import import_files
 
         seen = 0
 
@@ -352,8 +352,8 @@ class LibraryScreen(Screen[None]):
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_export(self) -> None:
-        from lyrictui.core.drafts import safe_file_stem
-        from lyrictui.core.export import render, write_atomic
+        from lyrictui.core.compose.drafts import safe_file_stem
+        from lyrictui.core.sources.export import render, write_atomic
 
         artist = self._selected()
         if artist is None:
@@ -382,7 +382,7 @@ class LibraryScreen(Screen[None]):
 
     @work(thread=True, group="pack", exit_on_error=False, description="Packing a dataset")
     def run_pack(self, artist_id: int, job_id: str) -> None:
-        from lyrictui.core.packing import pack
+        from lyrictui.core.pack.packing import pack
 
         library = self.library
         artist = library.artist_by_id(artist_id)
@@ -419,8 +419,8 @@ class LibraryScreen(Screen[None]):
     @work(thread=True, group="train-start", exit_on_error=False,
           description="Starting a training run")
     def start_training(self, artist_id: int, config) -> None:
-        from lyrictui.core.bases import check_base
-        from lyrictui.core.runs import start_detached
+        from lyrictui.core.engine.bases import check_base
+        from lyrictui.core.train.runs import start_detached
 
         library = self.library
         artist = library.artist_by_id(artist_id)

@@ -19,9 +19,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from lyrictui.core.errors import LyricError
 from lyrictui.core.names import strip_control
-from lyrictui.core.records import Run
-from lyrictui.core.run_state import RunState
-from lyrictui.core.status import run_progress
+from lyrictui.core.store.records import Run
+from lyrictui.core.store.status import run_progress
+from lyrictui.core.train.run_state import RunState
 from lyrictui.dialogs.confirm import ConfirmDialog
 from lyrictui.widgets.artist_table import table_cell
 from lyrictui.widgets.run_monitor import RunMonitor
@@ -101,7 +101,7 @@ class TrainingScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="runs-load", exit_on_error=False,
           description="Reading training runs")
     def load_runs(self) -> None:
-        from lyrictui.core.runs import mark_stale_runs
+        from lyrictui.core.train.runs import mark_stale_runs
 
         library = self.app.library  # type: ignore[attr-defined]
         mark_stale_runs(library)
@@ -157,7 +157,7 @@ class TrainingScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="run-events", exit_on_error=False,
           description="Reading run events")
     def read_events(self, run: Run, offset: int) -> None:
-        from lyrictui.core.runs import read_events, run_dir
+        from lyrictui.core.train.runs import read_events, run_dir
 
         try:
             events, new_offset = read_events(run_dir(run), offset)
@@ -185,7 +185,7 @@ class TrainingScreen(Screen[None]):
 
     @work(exclusive=True, group="run-action", exit_on_error=False)
     async def action_cancel_run(self) -> None:
-        from lyrictui.core import runs as runs_mod
+        from lyrictui.core.train import runs as runs_mod
 
         run_id = self._selected_id()
         if run_id is None or self.runs[run_id].status not in ("running", "queued"):
@@ -206,7 +206,7 @@ class TrainingScreen(Screen[None]):
         self.action_refresh()
 
     def action_resume_run(self) -> None:
-        from lyrictui.core import runs as runs_mod
+        from lyrictui.core.train import runs as runs_mod
 
         run_id = self._selected_id()
         if run_id is None:

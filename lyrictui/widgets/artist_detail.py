@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from lyrictui.core import paths
 from lyrictui.core.names import strip_control
-from lyrictui.core.records import Artist, Model, Run, Song
+from lyrictui.core.store.records import Artist, Model, Run, Song
 
 MAX_SONGS_SHOWN = 200
 

@@ -8,8 +8,8 @@ from textual.widgets import DataTable
 
 from lyrictui.core import paths
 from lyrictui.core.names import strip_control
-from lyrictui.core.records import ArtistSummary
-from lyrictui.core.status import dataset_status, model_status
+from lyrictui.core.store.records import ArtistSummary
+from lyrictui.core.store.status import dataset_status, model_status
 
 SOURCE_LABELS = {"genius": "Genius", "imported": "imported", "demo": "demo"}
 COLUMNS = ("Artist", "Source", "Songs", "Skipped", "Tokens", "Dataset", "Model", "Disk")

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, ProgressBar, Static
 
-from lyrictui.core.run_state import RunState, format_duration
+from lyrictui.core.train.run_state import RunState, format_duration
 from lyrictui.widgets.loss_chart import LossChart
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lyrictui.core import paths
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 
 
 def lyrictui(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from lyrictui.core.errors import InvalidInput
-from lyrictui.core.export import render
-from lyrictui.core.importer import import_files, read_text, split_songs
-from lyrictui.core.library import Library
-from lyrictui.core.records import NewSong
+from lyrictui.core.sources.export import render
+from lyrictui.core.sources.importer import import_files, read_text, split_songs
+from lyrictui.core.store.library import Library
+from lyrictui.core.store.records import NewSong
 
 
 def lyrictui(*args: str) -> subprocess.CompletedProcess[str]:

@@ -17,16 +17,16 @@ from fakes.genius_data import LANTERNS, standard_catalog, synthetic_catalog, syn
 
 from lyrictui.core import config
 from lyrictui.core.errors import InvalidInput, LyricError, NotFound
-from lyrictui.core.genius import AuthError, BlockedError, scrape
-from lyrictui.core.genius_events import (
+from lyrictui.core.sources.genius import AuthError, BlockedError, scrape
+from lyrictui.core.sources.genius_events import (
     ArtistFound,
     ScrapeProgress,
     SongFetched,
     SongsFound,
     SongSkipped,
 )
-from lyrictui.core.http import HttpOptions
-from lyrictui.core.library import Library
+from lyrictui.core.sources.http import HttpOptions
+from lyrictui.core.store.library import Library
 
 FAST = HttpOptions(backoff_base=0.01, read_timeout=0.5, connect_timeout=2.0)
 
@@ -487,7 +487,7 @@ async def test_cli_export_writes_jsonl_and_txt(fake: FakeGenius, library: Librar
 def test_retry_after_reads_seconds_and_http_dates() -> None:
     from email.utils import formatdate
 
-    from lyrictui.core.http import retry_after
+    from lyrictui.core.sources.http import retry_after
 
     assert retry_after("7") == 7.0
     assert 50 < (retry_after(formatdate(time.time() + 60, usegmt=True)) or 0) <= 61
@@ -512,8 +512,8 @@ async def test_events_are_batched_by_time(fake: FakeGenius, library: Library) ->
 
 
 def test_genius_page_links_move_to_the_configured_web_base() -> None:
-    from lyrictui.core.genius_api import GeniusApi
-    from lyrictui.core.http import HttpClient
+    from lyrictui.core.sources.genius_api import GeniusApi
+    from lyrictui.core.sources.http import HttpClient
 
     api = GeniusApi(HttpClient(), "token", "http://127.0.0.1:1", "http://127.0.0.1:2")
     assert api.page_url("https://genius.com/Band-song-lyrics?x=1") == \

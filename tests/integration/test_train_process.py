@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from conftest import build_tiny_gpt2
 from trainkit import add_corpus, read_events, tiny_config
 
-from lyrictui.core import checkpoints, runs
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
+from lyrictui.core.train import checkpoints, runs
 
 TRAIN_ARGS = ["--block-size", "32", "--batch-size", "2", "--device", "cpu", "--lr", "5e-3",
               "--log-every", "1"]

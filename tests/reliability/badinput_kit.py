@@ -16,7 +16,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from lyrictui.core import paths
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 
 # C0 and C1 controls, DEL, and the invisible formatting characters strip_control removes;
 # newline and tab are the only controls allowed in what lyrictui shows or stores.

@@ -37,7 +37,7 @@ def version_of(text: str) -> int:
 
 
 def main(artist_id: int) -> None:
-    from lyrictui.core.library import Library
+    from lyrictui.core.store.library import Library
     from lyrictui.screens.composer import ComposerScreen
 
     library = Library()

@@ -47,7 +47,7 @@ def song_text(worker: int, n: int, rng: random.Random) -> str:
 
 class Worker:
     def __init__(self, worker: int, seed: int, folder: Path) -> None:
-        from lyrictui.core.library import Library
+        from lyrictui.core.store.library import Library
 
         self.Library = Library
         self.worker, self.folder = worker, folder
@@ -105,7 +105,7 @@ class Worker:
         self.ack({"kind": "artist", "id": artist.id, "name": name})
 
     def add_songs(self) -> None:
-        from lyrictui.core.records import NewSong
+        from lyrictui.core.store.records import NewSong
 
         artist_id = self.rng.choice(self.artists)
         batch = []

@@ -32,7 +32,7 @@ from fakes import FakeArtist, FakeGenius
 from fakes.genius_data import standard_catalog
 
 from lyrictui.core import paths
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 
 LONG_NAME = "x" * 10_000
 SILENT_ID = 777  # a Genius artist with no songs at all

@@ -37,7 +37,7 @@ from trainkit import add_corpus
 
 from lyrictui.app import Services, make_app
 from lyrictui.core import config, paths
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 from lyrictui.screens.library import LibraryScreen
 from lyrictui.screens.training import TrainingScreen
 from lyrictui.widgets.artist_detail import ArtistDetail

@@ -33,8 +33,9 @@ from train_faults_kit import (
 )
 from trainkit import add_corpus
 
-from lyrictui.core import runs, status
-from lyrictui.core.library import Library
+from lyrictui.core.store import status
+from lyrictui.core.store.library import Library
+from lyrictui.core.train import runs
 
 TIMEOUT_S = 3
 

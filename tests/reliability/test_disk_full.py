@@ -37,8 +37,10 @@ from train_faults_kit import (
 )
 from trainkit import add_corpus, tiny_config
 
-from lyrictui.core import checkpoints, packing, paths, runs, training
-from lyrictui.core.library import Library
+from lyrictui.core import paths
+from lyrictui.core.pack import packing
+from lyrictui.core.store.library import Library
+from lyrictui.core.train import checkpoints, runs, training
 
 
 @pytest.fixture
@@ -144,7 +146,7 @@ def _previous_model(library: Library, base: Path):
 
 
 def _previous_model_intact(model) -> None:
-    from lyrictui.core.suggest import Suggester
+    from lyrictui.core.engine.suggest import Suggester
 
     assert [m["id"] for m in assert_models_complete()] == [model.id]
     assert rows("SELECT path FROM models")[0]["path"] == model.path

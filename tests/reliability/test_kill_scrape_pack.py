@@ -40,9 +40,10 @@ from scrape_pack_kit import (
 )
 
 from lyrictui.core import paths
-from lyrictui.core.library import Library
-from lyrictui.core.packing import MANIFEST, TMP_PREFIX, load_packed
-from lyrictui.core.records import NewSong
+from lyrictui.core.pack.manifest import MANIFEST, TMP_PREFIX
+from lyrictui.core.pack.packing import load_packed
+from lyrictui.core.store.library import Library
+from lyrictui.core.store.records import NewSong
 
 SEED = 20
 VERSE = Path(__file__).resolve().parents[2] / "data" / "verse" / "verse.txt.gz"

@@ -44,8 +44,9 @@ from train_faults_kit import (
 )
 from trainkit import add_corpus
 
-from lyrictui.core import checkpoints, paths
-from lyrictui.core.library import Library
+from lyrictui.core import paths
+from lyrictui.core.store.library import Library
+from lyrictui.core.train import checkpoints
 
 HERE = Path(__file__).parent
 EPOCHS = 3  # about 14 songs in blocks of 32, batches of 2: a dozen steps or more
@@ -300,7 +301,7 @@ class Chain:
             if after:
                 kill.resumed_from = after[0]["resumed_from"]
                 assert kill.resumed_from == (kill.checkpoint or 0), asdict(kill)
-        from lyrictui.core.suggest import Suggester
+        from lyrictui.core.engine.suggest import Suggester
 
         suggester = Suggester.load(models[0]["path"], device="cpu")
         assert suggester.loaded.window == 64

@@ -16,9 +16,9 @@ from fakes import FakeGenius, FaultMix
 from fakes.genius_data import synthetic_catalog
 from scrape_pack_kit import CHOIR, choir_problems, figures, integrity, library_file
 
-from lyrictui.core.genius import scrape
-from lyrictui.core.http import HttpOptions
-from lyrictui.core.library import Library
+from lyrictui.core.sources.genius import scrape
+from lyrictui.core.sources.http import HttpOptions
+from lyrictui.core.store.library import Library
 
 MIX = {"429": 0.10, "503": 0.10, "stall": 0.05, "truncate": 0.02, "reset": 0.02}
 SEED = 9

@@ -32,9 +32,9 @@ from fakes.genius_data import standard_catalog
 import lyrictui
 from lyrictui.core import paths
 from lyrictui.core.errors import InvalidInput, LyricError
-from lyrictui.core.genius import scrape
-from lyrictui.core.http import HttpClient, HttpError, HttpOptions
-from lyrictui.core.library import Library
+from lyrictui.core.sources.genius import scrape
+from lyrictui.core.sources.http import HttpClient, HttpError, HttpOptions
+from lyrictui.core.store.library import Library
 
 PACKAGE = Path(lyrictui.__file__).parent
 SECRET = "s3cret-genius-token-4f9a0c27d1e8b6"
@@ -185,7 +185,7 @@ def test_hostile_names_become_slugs_inside_the_home(name: str, lyrictui_home: Pa
 @pytest.mark.parametrize("title", ["../../etc/passwd", "/etc/passwd", "..", ".hidden",
                                    "C:\\x\\y", "a\x00b", "\x1b[2J", "   "])
 def test_export_file_names_from_titles_are_plain_names(title: str, tmp_path: Path) -> None:
-    from lyrictui.core.drafts import safe_file_stem
+    from lyrictui.core.compose.drafts import safe_file_stem
 
     stem = safe_file_stem(title)
     assert stem and "/" not in stem and "\\" not in stem and not stem.startswith(".")

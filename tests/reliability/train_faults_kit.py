@@ -15,7 +15,8 @@ from typing import Any
 
 from conftest import build_tiny_gpt2
 
-from lyrictui.core import checkpoints, paths
+from lyrictui.core import paths
+from lyrictui.core.train import checkpoints
 
 # A run of a dozen steps that checkpoints every step: a kill lands in a checkpoint write often.
 TRAIN_ARGS = ["--block-size", "32", "--batch-size", "2", "--device", "cpu", "--lr", "5e-3",
@@ -84,7 +85,7 @@ def rows(sql: str, *params: Any) -> list[sqlite3.Row]:
 def assert_models_complete() -> list[sqlite3.Row]:
     """Every registered model points at a complete folder inside the data home: config,
     safetensors weights matching its card, card.json; never a temporary folder."""
-    from lyrictui.core.modelload import check_folder
+    from lyrictui.core.engine.folders import check_folder
 
     models = rows("SELECT * FROM models")
     for model in models:
@@ -118,7 +119,7 @@ def latest_step(run_dir: Path) -> int | None:
 
 
 def events(run_dir: Path) -> list[dict[str, Any]]:
-    from lyrictui.core.events import read_events
+    from lyrictui.core.train.events import read_events
 
     return read_events(run_dir, 0)[0]
 

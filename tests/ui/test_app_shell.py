@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lyrictui.app import LyricApp, Services, make_app
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 from lyrictui.screens.composer import ComposerScreen
 from lyrictui.screens.help import HelpScreen
 from lyrictui.screens.library import LibraryScreen

@@ -11,7 +11,7 @@ from conftest import build_tiny_gpt2
 
 from lyrictui.app import Services, make_app
 from lyrictui.core import paths
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 from lyrictui.dialogs.open_draft import OpenDraftDialog
 from lyrictui.screens.composer import ComposerScreen
 from lyrictui.widgets.line_gutter import LineGutter

@@ -8,7 +8,7 @@ import pytest
 
 from lyrictui.app import Services, make_app
 from lyrictui.core import paths
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 from lyrictui.dialogs.confirm import ConfirmDialog
 from lyrictui.dialogs.text_prompt import TextPromptDialog
 from lyrictui.widgets.artist_table import ArtistTable
@@ -115,7 +115,7 @@ async def test_train_dialog_starts_on_a_base_that_is_here_when_offline(
         lyrictui_home: Path, monkeypatch: pytest.MonkeyPatch, hub_reachable: bool) -> None:
     from huggingface_hub import constants
 
-    from lyrictui.core import bases
+    from lyrictui.core.engine import bases
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(lyrictui_home / "hf"))  # nothing downloaded
     monkeypatch.setattr(bases, "hub_unreachable", lambda: not hub_reachable)

@@ -10,7 +10,7 @@ from fakes.genius_data import standard_catalog
 
 from lyrictui.app import Services, make_app
 from lyrictui.core import config
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 from lyrictui.dialogs.add_artist import AddArtistDialog
 from lyrictui.dialogs.import_files import ImportFilesDialog
 from lyrictui.dialogs.text_prompt import TextPromptDialog

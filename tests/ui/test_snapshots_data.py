@@ -9,7 +9,7 @@ import pytest
 
 from lyrictui.app import Services, make_app
 from lyrictui.core import paths
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 
 SIZES = [(100, 30), (80, 24)]
 SONG = "[Verse]\nThe moon was rising over the hill\nAnd all the evening air was still\nI walked"

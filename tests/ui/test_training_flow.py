@@ -8,7 +8,7 @@ import asyncio
 from trainkit import add_corpus
 
 from lyrictui.app import Services, make_app
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 from lyrictui.dialogs.train_options import TrainOptionsDialog
 from lyrictui.screens.composer import ComposerScreen
 from lyrictui.screens.training import TrainingScreen

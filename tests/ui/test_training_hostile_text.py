@@ -11,7 +11,7 @@ from rich.text import Text
 
 from lyrictui.app import Services, make_app
 from lyrictui.core import paths
-from lyrictui.core.library import Library
+from lyrictui.core.store.library import Library
 from lyrictui.screens.training import TrainingScreen
 from lyrictui.widgets.run_monitor import RunMonitor
 

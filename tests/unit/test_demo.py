@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lyrictui.core import bases, demo
+from lyrictui.core import paths
 from lyrictui.core.errors import InvalidInput
-from lyrictui.core.library import Library
+from lyrictui.core.sources import demo
+from lyrictui.core.store.library import Library
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "verse" / "verse.txt.gz"
 
@@ -39,7 +40,7 @@ def test_fresh_home_has_the_demo_with_songs_and_the_starter(library, with_demo) 
     assert all(s.title and "\n" not in s.title for s in songs)
     models = library.list_models(artist.id)
     assert [m.id for m in models] == [demo.DEMO_MODEL_ID]
-    assert Path(models[0].path) == bases.starter_dir()
+    assert Path(models[0].path) == paths.starter_dir()
     assert models[0].base == "starter" and models[0].method == "full"
     assert models[0].val_loss is not None and models[0].size_bytes > 0
 
@@ -68,7 +69,7 @@ def test_ensure_is_idempotent_across_restarts(library, with_demo) -> None:
 
 
 def test_deleted_demo_does_not_come_back_and_keeps_the_starter(library, with_demo) -> None:
-    starter = bases.starter_dir()
+    starter = paths.starter_dir()
     before = _digest(starter)
     artist = demo.ensure_demo(library)
     assert artist is not None
@@ -85,7 +86,7 @@ def test_deleted_demo_does_not_come_back_and_keeps_the_starter(library, with_dem
 
 
 def test_deleting_the_demo_model_keeps_the_starter_files(library, with_demo) -> None:
-    starter = bases.starter_dir()
+    starter = paths.starter_dir()
     before = _digest(starter)
     artist = demo.ensure_demo(library)
     assert artist is not None
@@ -140,7 +141,7 @@ def test_a_moved_starter_is_found_again(library, with_demo, tmp_path: Path) -> N
     assert artist is not None
     library.set_model_path(demo.DEMO_MODEL_ID, str(tmp_path / "old-venv" / "starter"), 1)
     demo.ensure_demo(library)
-    assert Path(library.get_model(demo.DEMO_MODEL_ID).path) == bases.starter_dir()
+    assert Path(library.get_model(demo.DEMO_MODEL_ID).path) == paths.starter_dir()
 
 
 def test_a_users_artist_with_the_demo_name_is_left_alone(library, with_demo) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from lyrictui.cli import cli
-from lyrictui.core import drafts
-from lyrictui.core.library import Library
+from lyrictui.core.compose import drafts
+from lyrictui.core.store.library import Library
 
 SONG = "[Verse 1]\nI walked along the river\nThe water running cold\n\n[Chorus]\nHold on\n"
 

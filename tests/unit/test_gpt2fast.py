@@ -1,4 +1,4 @@
-"""core/gpt2fast.py against Hugging Face's own GPT-2 forward, on tiny real models.
+"""core/engine/gpt2fast.py against Hugging Face's own GPT-2 forward, on tiny real models.
 
 The reference is always a separately loaded Hugging Face model (never the one whose weights
 the lean forward re-pointed), run on the whole sequence without any cache.
@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from conftest import TOKENIZER_DIR
 
-from lyrictui.core.decoding import Decoder
-from lyrictui.core.gpt2fast import LEFT, LINEAR, PACKED, FastGPT2, packing_works, supports
-from lyrictui.core.kvcache import KVCache
-from lyrictui.core.modelload import load
-from lyrictui.core.suggest import Suggester
+from lyrictui.core.engine.decoding import Decoder
+from lyrictui.core.engine.gpt2fast import LEFT, LINEAR, PACKED, FastGPT2, packing_works, supports
+from lyrictui.core.engine.kvcache import KVCache
+from lyrictui.core.engine.modelload import load
+from lyrictui.core.engine.suggest import Suggester
 
 SONG = "[Chorus]\nWe ride the night until the morning light\nAnd every road is calling out my name\n"
 

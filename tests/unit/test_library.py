@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from lyrictui.core import paths
-from lyrictui.core.db import SCHEMA_VERSION
 from lyrictui.core.errors import InvalidInput, NotFound
-from lyrictui.core.library import Library
+from lyrictui.core.store.db import SCHEMA_VERSION
+from lyrictui.core.store.library import Library
 
 
 def test_fresh_file_is_migrated_to_current_schema(library: Library) -> None:

@@ -1,12 +1,12 @@
-"""The cleaning contract (core/lyrics.py) and page extraction (core/genius_page.py)."""
+"""The cleaning contract (core/sources/lyrics.py) and page extraction (core/sources/genius_page.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from lyrictui.core.config import DEFAULT_TITLE_VARIANTS
-from lyrictui.core.genius_page import extract, looks_like_challenge
-from lyrictui.core.lyrics import (
+from lyrictui.core.sources.genius_page import extract, looks_like_challenge
+from lyrictui.core.sources.lyrics import (
     EMPTY,
     INSTRUMENTAL,
     clean_lyrics,

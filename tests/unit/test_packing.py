@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from lyrictui.core import paths
-from lyrictui.core.bases import model_window
+from lyrictui.core.engine.bases import model_window
 from lyrictui.core.errors import Cancelled, InvalidInput, LyricError, NotFound
-from lyrictui.core.library import Library
-from lyrictui.core.packing import load_packed, pack, song_text
-from lyrictui.core.records import Artist
-from lyrictui.core.status import dataset_status
+from lyrictui.core.pack.packing import load_packed, pack, song_text
+from lyrictui.core.store.library import Library
+from lyrictui.core.store.records import Artist
+from lyrictui.core.store.status import dataset_status
 
 # huggingface_hub reads HF_HUB_OFFLINE once, when it is imported; the session-scoped tokenizer
 # fixture can import it before the autouse fixture sets the variable, and then `--base gpt2`
@@ -288,7 +288,7 @@ def test_cli_packs_then_says_already_packed(library, poet) -> None:
 
 
 def test_new_packs_replace_all_but_the_newest_few(library, gpt2_tokenizer) -> None:
-    from lyrictui.core.packing import KEEP_PACKS
+    from lyrictui.core.pack.packing import KEEP_PACKS
 
     artist = library.add_artist("Prolific", "imported")
     corpus = verse_blocks(30)

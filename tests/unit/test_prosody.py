@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lyrictui.core import prosody, spelling
+from lyrictui.core import prosody
+from lyrictui.core.prosody import spelling
 
 
 @pytest.mark.parametrize(

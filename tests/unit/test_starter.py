@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from lyrictui.core import bases
+from lyrictui.core import paths
+from lyrictui.core.engine import bases
 
-STARTER = bases.starter_dir()
+STARTER = paths.starter_dir()
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "verse" / "verse.txt.gz"
 PROMPT = ("The wind was cold upon the moor,\n"
           "The stars were pale above the sea,\n"
@@ -80,7 +81,7 @@ def test_it_suggests_five_verse_lines_offline_with_an_empty_cache(tmp_path: Path
     # must come from the package.
     script = (
         "import json, sys\n"
-        "from lyrictui.core.suggest import Suggester\n"
+        "from lyrictui.core.engine.suggest import Suggester\n"
         "s = Suggester.load('starter', device='cpu')\n"
         "lines = [c.text for c in s.suggest(sys.stdin.read(), n=5, seed=7)]\n"
         "print(json.dumps(lines))\n"

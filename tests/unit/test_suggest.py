@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import TOKENIZER_DIR, build_tiny_gpt2
 
+from lyrictui.core.engine.hfcompat import quiet_peft
+from lyrictui.core.engine.suggest import Suggester
 from lyrictui.core.errors import Cancelled, InvalidInput, LyricError, NotFound
-from lyrictui.core.hfcompat import quiet_peft
-from lyrictui.core.suggest import Suggester
 
 SONG = "[Verse 1]\nI walk along the road all day\nI never wanna stay away\n"
 WORDS = [" day", " way", " say", " night", " light", " I", " run", " go", " we"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import filecmp
 from pathlib import Path
 
-from lyrictui.core.bases import starter_dir
+from lyrictui.core.paths import starter_dir
 
 TESTS_DATA = Path(__file__).resolve().parents[1] / "data" / "gpt2-tokenizer"
 

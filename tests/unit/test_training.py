@@ -15,10 +15,11 @@ from click.testing import CliRunner
 from conftest import build_tiny_gpt2
 from trainkit import add_corpus, read_events, tiny_config
 
-from lyrictui.core import checkpoints, paths, runs, training
+from lyrictui.core import paths
 from lyrictui.core.errors import LyricError
-from lyrictui.core.events import EventLog
-from lyrictui.core.events import read_events as read_new_events
+from lyrictui.core.train import checkpoints, runs, training
+from lyrictui.core.train.events import EventLog
+from lyrictui.core.train.events import read_events as read_new_events
 
 # The schema agreed with the app (docs/training.md): required fields and their JSON types.
 NUM = (int, float)
@@ -58,7 +59,7 @@ def overfit_data(tokenizer):
     not the last ones."""
     import torch
 
-    from lyrictui.core.trainsetup import TrainData
+    from lyrictui.core.train.setup import TrainData
 
     words = "one two three four five six seven eight".split()
 
@@ -73,7 +74,7 @@ def overfit_data(tokenizer):
 def val_loss_of(folder: Path, data) -> float:
     import torch
 
-    from lyrictui.core.modelload import load
+    from lyrictui.core.engine.modelload import load
 
     loaded = load(str(folder), device="cpu", dtype="float32")
     with torch.no_grad():
@@ -174,7 +175,7 @@ def test_cancel_keeps_a_checkpoint_and_resume_matches_an_uninterrupted_run(
 def test_lora_saves_only_the_adapter_and_loads_over_its_base(library, small_base):
     import torch
 
-    from lyrictui.core.modelload import load
+    from lyrictui.core.engine.modelload import load
 
     artist = add_corpus(library)
     config = tiny_config(small_base, method="lora", lr=2e-2, epochs=1)
@@ -321,8 +322,8 @@ def test_runs_whose_process_died_are_marked_interrupted(library, small_base):
 
 
 def test_schedule_warms_up_then_decays_once_to_its_floor():
-    from lyrictui.core.trainconfig import TrainConfig
-    from lyrictui.core.trainsetup import lr_at
+    from lyrictui.core.train.config import TrainConfig
+    from lyrictui.core.train.setup import lr_at
 
     config = TrainConfig(lr=1e-3, warmup=0.1, min_lr_ratio=0.1)
     lrs = [lr_at(step, 100, config) for step in range(100)]
@@ -333,8 +334,8 @@ def test_schedule_warms_up_then_decays_once_to_its_floor():
 
 
 def test_plan_shrinks_the_batch_for_a_tiny_corpus_and_refuses_an_empty_one():
-    from lyrictui.core.trainconfig import TrainConfig
-    from lyrictui.core.trainloop import make_plan
+    from lyrictui.core.train.config import TrainConfig
+    from lyrictui.core.train.loop import make_plan
 
     plan = make_plan(5, 32, TrainConfig(batch_size=8, epochs=3))
     assert plan.batch_size == 5 and plan.total_steps == 3

@@ -1,0 +1,51 @@
+"""Drafts: titles, and export to .txt or .md (written atomically)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lyrictui.core.errors import InvalidInput
+from lyrictui.core.prosody import is_header
+from lyrictui.core.sources.export import write_atomic
+from lyrictui.core.store.records import Draft
+
+UNTITLED = "Untitled"
+FORMATS = ("txt", "md")
+
+
+def title_of(text: str) -> str:
+    """A draft's title: its first line that is not a section header, cut to 60 characters."""
+    for line in text.split("\n"):
+        if line.strip() and not is_header(line):
+            return " ".join(line.split())[:60]
+    return UNTITLED
+
+
+def render(draft: Draft, fmt: str) -> str:
+    """The draft as plain text, or Markdown with hard line breaks and headers in bold."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}: use txt or md")
+    text = draft.text.rstrip("\n") + "\n"
+    if fmt == "txt":
+        return text
+    out = [f"# {draft.title}", ""]
+    for line in text.rstrip("\n").split("\n"):
+        if is_header(line):
+            out.append(f"**{line.strip()}**  ")
+        else:
+            out.append(f"{line}  " if line.strip() else "")
+    return "\n".join(out) + "\n"
+
+
+def export(draft: Draft, path: Path, fmt: str | None = None) -> Path:
+    """Write the draft to `path` (format from the suffix unless given); never half-written."""
+    path = path.expanduser()
+    fmt = fmt or ("md" if path.suffix.lower() == ".md" else "txt")
+    write_atomic(path, render(draft, fmt))
+    return path
+
+
+def safe_file_stem(title: str) -> str:
+    """A file name stem from a title: letters, digits, spaces and dashes only."""
+    stem = "".join(ch if ch.isalnum() or ch in " -_" else " " for ch in title)
+    return "-".join(stem.split())[:50] or "song"

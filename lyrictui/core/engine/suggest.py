@@ -1,0 +1,243 @@
+"""The next-line engine: candidate next lines (and next words) for the song being written.
+
+    suggester = Suggester.for_artist(library, "Artist")      # or Suggester.load(path_or_id)
+    candidates = suggester.suggest(song_text, n=5, seed=1, rhyme_with=3, syllables=8,
+                                   cancel=worker.cancelled_event)
+
+The API is synchronous and meant for one caller at a time (a Textual thread worker): calls are
+serialized by a lock, the model and the song's context stay warm in between, and `cancel` (a
+`threading.Event` or a callable returning True) makes a request raise `Cancelled` within one
+decode step. The song is trimmed from the left to fit the model's window, at a point that only
+moves every few lines so that typing at the end keeps reusing the warm context.
+See docs/suggest.md for the knobs and their defaults.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from lyrictui.core import prosody
+from lyrictui.core.engine.candidates import Candidate, Constraints, WordChoice, pick, rank
+from lyrictui.core.engine.decoding import Decoder, Stats
+from lyrictui.core.engine.modelload import LoadedModel, load
+from lyrictui.core.engine.sampling import SamplingConfig
+from lyrictui.core.errors import InvalidInput, NotFound
+from lyrictui.core.names import strip_control
+from lyrictui.core.prosody import spelling
+
+__all__ = ["Candidate", "WordChoice", "Suggester", "SamplingConfig", "normalize_line"]
+
+_PUNCT = re.compile(r"[^\w\s']")
+MAX_CANDIDATES = 20
+
+
+def normalize_line(line: str) -> str:
+    """A line as compared for verbatim copies: case, punctuation and spacing ignored."""
+    return " ".join(_PUNCT.sub(" ", spelling.fold(line)).replace("'", "").split())
+
+
+def _cancel_check(cancel: Any) -> Any:
+    if cancel is None:
+        return lambda: False
+    if hasattr(cancel, "is_set"):
+        return cancel.is_set
+    if callable(cancel):
+        return cancel
+    raise InvalidInput("cancel must be a threading.Event or a callable")
+
+
+@dataclass
+class _Context:
+    ids: list[int]
+    trimmed: int
+
+
+class Suggester:
+    """A warm model that suggests next lines and next words for one song at a time."""
+
+    def __init__(self, loaded: LoadedModel, *, sampling: SamplingConfig | None = None,
+                 reference_lyrics: Iterable[str] | None = None) -> None:
+        self.loaded = loaded
+        self.sampling = (sampling or SamplingConfig()).validate()
+        self.decoder = Decoder(loaded)
+        # The whole song is tokenized before trimming; the tokenizer's length warning is noise.
+        loaded.tokenizer.model_max_length = 1 << 30
+        self._lock = threading.Lock()
+        self._reference: set[str] | None = None
+        if reference_lyrics is not None:
+            self.set_reference_lyrics(reference_lyrics)
+
+    @classmethod
+    def load(cls, source: str, *, device: str | None = None, dtype: str | None = None,
+             **kwargs: Any) -> Suggester:
+        """Load a model folder, `starter` or a hub id (see core/engine/modelload.py)."""
+        return cls(load(source, device=device, dtype=dtype), **kwargs)
+
+    @classmethod
+    def for_artist(cls, library: Any, name: str, *, model: str | None = None,
+                   device: str | None = None, dtype: str | None = None) -> Suggester:
+        """The artist's best model (lowest validation loss), or `model` (a library model id,
+        a folder or a hub id), with the artist's lyrics as the verbatim reference."""
+        artist = library.get_artist(name)
+        if model is None:
+            models = library.list_models(artist.id)
+            if not models:
+                raise NotFound(f'"{artist.name}" has no trained model yet: train one with '
+                               f'`lyrictui train "{artist.name}"`, or pass --model starter')
+            source = models[0].path
+        else:
+            try:
+                source = library.get_model(model).path
+            except NotFound:
+                source = model
+        songs = library.songs(artist.id)
+        return cls.load(source, device=device, dtype=dtype,
+                        reference_lyrics=[s.lyrics for s in songs])
+
+    def set_reference_lyrics(self, texts: Iterable[str]) -> None:
+        """Lyrics a candidate is checked against (Candidate.verbatim); None turns the check off."""
+        lines = {normalize_line(line) for text in texts for line in text.splitlines()}
+        self._reference = {line for line in lines if line}
+
+    @property
+    def stats(self) -> Stats:
+        return self.decoder.stats
+
+    @property
+    def window(self) -> int:
+        return self.loaded.window
+
+    def reset(self) -> None:
+        """Drop the warm context (the next request recomputes it)."""
+        with self._lock:
+            self.decoder.reset()
+
+    # -- context ---------------------------------------------------------------------------
+
+    def _context(self, text: str, reserve: int) -> _Context:
+        """Token ids of `text` after EOS (songs start after EOS in training), trimmed to fit.
+
+        The cut point depends on the text alone and moves in steps of a stride, snapped to a
+        line start, so appending to the song keeps the same start and the cache stays valid.
+        """
+        budget = self.window - reserve
+        ids = [self.decoder.eos] + (self.loaded.tokenizer.encode(text) if text else [])
+        if len(ids) <= budget:
+            return _Context(ids, 0)
+        stride = max(16, budget // 8)
+        start = -(-(len(ids) - budget) // stride) * stride
+        stops = self.decoder.stop_set
+        for i in range(start, min(start + stride, len(ids) - 1)):
+            if ids[i] in stops:
+                start = i + 1
+                break
+        return _Context(ids[start:], start)
+
+    @staticmethod
+    def _song_text(song: str) -> str:
+        text = song.replace("\r\n", "\n").replace("\r", "\n")
+        if not text.strip():
+            return ""  # an empty song: suggest opening lines
+        lines = text.rstrip("\n").split("\n")
+        lines[-1] = lines[-1].rstrip()
+        return "\n".join(lines) + "\n"
+
+    # -- requests --------------------------------------------------------------------------
+
+    def suggest(self, song: str, n: int = 5, *, seed: int | None = None,
+                rhyme_with: int | str | None = None, syllables: int | None = None,
+                tolerance: int = 1, cancel: Any = None, **knobs: Any) -> list[Candidate]:
+        """Up to `n` distinct candidate next lines for `song`, best first.
+
+        `rhyme_with` (a 1-based line number of `song`, or a word) and `syllables` (a target,
+        +/- `tolerance`) sample more rows and rank the lines that fit first. `knobs` override
+        SamplingConfig fields for this request (temperature=..., top_p=...). Raises Cancelled
+        when `cancel` is set. Fewer than `n` come back only if retries kept producing empty or
+        duplicate lines.
+        """
+        if not 1 <= n <= MAX_CANDIDATES:
+            raise InvalidInput(f"ask for 1 to {MAX_CANDIDATES} candidates, not {n}")
+        cfg = replace(self.sampling, **{k: v for k, v in knobs.items() if v is not None})
+        cfg.validate()
+        text = self._song_text(song)
+        constraints = Constraints.build(text, rhyme_with, syllables, tolerance)
+        check = _cancel_check(cancel)
+        if cfg.max_tokens >= self.window:
+            raise InvalidInput(f"max tokens {cfg.max_tokens} does not fit the window {self.window}")
+        import torch
+
+        generator = torch.Generator(device=self.loaded.device)
+        generator.manual_seed(seed if seed is not None else random.randrange(1 << 62))
+        with self._lock:
+            self.decoder.stats = Stats()
+            context = self._context(text, cfg.max_tokens)
+            logits = self.decoder.prepare(context.ids, check)
+            found: dict[str, Candidate] = {}
+            constrained = constraints.active
+            for round_no in range(3 if constrained else 4):
+                missing = n - (sum(1 for c in found.values() if c.fits) if constrained else len(found))
+                if missing <= 0:
+                    break
+                rows = min(48, max(16, 4 * n)) if constrained else (n if round_no == 0 else min(32, 2 * missing))
+                self.decoder.stats.rounds += 1
+                for row in self.decoder.sample_rows(logits, rows, cfg, generator, check):
+                    # Byte-level BPE can emit any byte: no control character reaches a screen.
+                    line = strip_control(self.loaded.tokenizer.decode(row.tokens).replace(
+                        "\ufffd", "")).strip()
+                    key = normalize_line(line)
+                    if not key or prosody.is_header(line) or key in found:
+                        continue
+                    found[key] = rank(line, row.logprob / max(1, len(row.tokens)), constraints,
+                                      None if self._reference is None else key in self._reference)
+        return pick(list(found.values()), n)
+
+    def next_words(self, text: str, k: int = 10, *, cancel: Any = None) -> list[WordChoice]:
+        """The `k` likeliest next words after `text` (the line being written), with their
+        probabilities under the model (a word's pieces multiplied along the likeliest path)."""
+        import torch
+
+        if not 1 <= k <= 50:
+            raise InvalidInput(f"ask for 1 to 50 words, not {k}")
+        text = text.replace("\r\n", "\n")
+        text = text.rstrip(" \t")
+        at_line_start = text == "" or text.endswith("\n")
+        check = _cancel_check(cancel)
+        with self._lock:
+            self.decoder.stats = Stats()
+            context = self._context(text, 4)
+            probs = torch.softmax(self.decoder.prepare(context.ids, check), dim=-1)
+            allowed = self._word_starts(at_line_start, probs.shape[-1])
+            probs_allowed = probs.masked_fill(~allowed, 0.0)
+            top = torch.topk(probs_allowed, min(2 * k + 8, int(allowed.sum()))).indices.tolist()
+            rows = self.decoder.extend_words(top, 4, check)
+        merged: dict[str, float] = {}
+        for first, row in zip(top, rows, strict=True):
+            word = strip_control(self.loaded.tokenizer.decode(row.tokens)).strip()
+            if word:
+                merged[word] = merged.get(word, 0.0) + float(probs[first]) * float(torch.tensor(row.logprob).exp())
+        best = sorted(merged.items(), key=lambda item: -item[1])[:k]
+        return [WordChoice(word, p) for word, p in best]
+
+    def _word_starts(self, at_line_start: bool, vocab: int) -> Any:
+        import torch
+
+        cache = getattr(self, "_starts_cache", {})
+        if at_line_start not in cache:
+            ok = []
+            stops = self.decoder.stop_set
+            for token, text in enumerate(self.decoder.texts[:vocab]):
+                spaced = text.startswith(" ")
+                body = text[1:] if spaced else text
+                # Mid-line a word needs its leading space (without it, it glues to the last word).
+                good = (spaced or at_line_start) and bool(body) and (body[0].isalnum() or body[0] == "'")
+                good = good or (not at_line_start and text in {",", ".", "!", "?", ";", ":", "..."})
+                ok.append(good and token not in stops)
+            ok += [False] * (vocab - len(ok))
+            cache[at_line_start] = torch.tensor(ok, device=self.loaded.device)
+            self._starts_cache = cache
+        return cache[at_line_start]
