@@ -100,6 +100,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: what a LyricsGenius export or a dataset knows of a song (album, release date as given).
+    """
+    ALTER TABLE songs ADD COLUMN album TEXT;
+    ALTER TABLE songs ADD COLUMN released TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

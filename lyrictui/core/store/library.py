@@ -419,10 +419,10 @@ class Library:
                         reason = f'duplicate of "{twin["title"]}"'
                 cur = conn.execute(
                     "INSERT INTO songs (artist_id, title, lyrics, content_hash, source_key,"
-                    " genius_id, url, skipped_reason, fetched_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " genius_id, url, skipped_reason, fetched_at, album, released)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (artist_id, song.title, song.lyrics, digest, song.source_key,
-                     song.genius_id, song.url, reason, time.time()),
+                     song.genius_id, song.url, reason, time.time(), song.album, song.released),
                 )
                 row = conn.execute("SELECT * FROM songs WHERE id = ?", (cur.lastrowid,)).fetchone()
                 stored.append(Song(**row))

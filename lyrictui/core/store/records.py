@@ -30,6 +30,8 @@ class Song:
     url: str | None
     skipped_reason: str | None
     fetched_at: float
+    album: str | None = None
+    released: str | None = None  # release date as the source wrote it (e.g. "2016-05-06")
 
     @property
     def skipped(self) -> bool:
@@ -124,3 +126,5 @@ class NewSong:
     genius_id: int | None = None
     url: str | None = None
     skipped_reason: str | None = None
+    album: str | None = None
+    released: str | None = None
