@@ -16,7 +16,7 @@ from lyrictui.dialogs.open_draft import OpenDraftDialog
 from lyrictui.screens.composer import ComposerScreen
 from lyrictui.widgets.line_gutter import LineGutter
 from lyrictui.widgets.song_editor import SongEditor
-from lyrictui.widgets.suggestion_list import SuggestionList
+from lyrictui.widgets.suggestion_list import ShownCandidate, SuggestionList
 
 SIZE = (100, 30)
 
@@ -93,13 +93,24 @@ async def test_write_take_a_suggestion_undo_save_and_reopen(stocked: Library) ->
 
 async def test_stale_suggestions_are_dropped(stocked: Library) -> None:
     async with composer(stocked) as (app, pilot, screen, seen):
+        editor = screen.query_one(SongEditor)
         await pilot.press(*"First line", "enter")
+        seen.clear()
+        await wait_for(pilot, seen, ComposerScreen.SuggestionsReady)
         await pilot.pause()
-        before = list(screen.query_one(SuggestionList).candidates)
-        # A result made for text that is no longer on screen must not be shown.
-        screen.post_message(ComposerScreen.SuggestionsReady("something else\n", [], False))
+        before = [c.text for c in screen.query_one(SuggestionList).candidates]
+        ghost = editor.suggestion
+        # A result made for text that is no longer on screen must not be shown: not in the
+        # list, not as the ghost line.
+        stale = ShownCandidate("a line that was made for other text", 9, None)
+        seen.clear()
+        screen.post_message(ComposerScreen.SuggestionsReady("something else\n", [stale], False))
+        await wait_for(pilot, seen, ComposerScreen.SuggestionsReady)
         await pilot.pause()
-        assert screen.query_one(SuggestionList).candidates == before
+        shown = [c.text for c in screen.query_one(SuggestionList).candidates]
+        assert stale.text not in shown
+        assert shown == before
+        assert editor.suggestion == ghost != stale.text
 
 
 async def test_the_ghost_line_only_sits_on_an_empty_line_and_leaves_with_the_cursor(
