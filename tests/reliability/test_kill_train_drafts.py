@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import statistics
@@ -437,6 +438,37 @@ def test_draft_autosave_killed_at_50_seeded_moments(library: Library, tmp_path: 
 # -- the real app in a terminal ----------------------------------------------------------------
 
 F4 = b"\x1bOS"  # the key that opens the Composer
+# CSI and OSC sequences and the two-byte escapes: what is left is the text the app drew.
+ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]"
+                     rb"|\x1b[=>78NOc]")
+# A first start imports Textual (and the composer loads a model) on a loaded 2-core CI machine:
+# generous, because a dead app fails at once and a missing screen still fails at the end.
+APP_DEADLINE_S = 180.0
+
+
+def wait_until(condition, proc: subprocess.Popen, timeout: float, what) -> None:
+    """Poll `condition` until it holds; fail when `proc` has ended or at the deadline."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None:
+            raise AssertionError(f"the app ended ({proc.returncode}) before {what()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what()} within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def stored_drafts(home: Path) -> list[str]:
+    """The drafts' texts, read from the library file on a connection of our own."""
+    path = home / "library.sqlite3"
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(path)
+    try:
+        return [row[0] for row in conn.execute("SELECT text FROM drafts")]
+    except sqlite3.OperationalError:  # the app has not created its tables yet
+        return []
+    finally:
+        conn.close()
 
 
 class AppInPty:
@@ -468,12 +500,14 @@ class AppInPty:
                 return
             self.screen.extend(data)
 
-    def wait_for(self, text: bytes, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.screen:
-            assert self.proc.poll() is None and time.monotonic() < deadline, bytes(
-                self.screen[-2000:])
-            time.sleep(0.05)
+    def shown(self) -> str:
+        """Everything the app has written so far, less its escape sequences."""
+        return ESCAPES.sub(b"", bytes(self.screen)).decode("utf-8", "replace")
+
+    def wait_for(self, text: str, timeout: float = APP_DEADLINE_S) -> None:
+        """Wait until `text` has been drawn; fail at once if the app dies, else at the deadline."""
+        wait_until(lambda: text in self.shown(), self.proc, timeout,
+                   lambda: f"{text!r} on the screen; the last it drew: {self.shown()[-1500:]!r}")
 
     def type(self, text: str, pace: float) -> None:
         for char in text:
@@ -492,7 +526,7 @@ def app_kills(tmp: Path, kills: int, seed: int) -> list[dict]:
     a pause for longer than the autosave's longest wait, and SIGKILL the app mid-typing."""
     from draft_writer import LINE_WORDS
 
-    from lyrictui.screens.composer import AUTOSAVE_DELAY_S, AUTOSAVE_MAX_S
+    from lyrictui.screens.composer import AUTOSAVE_MAX_S
 
     rng = random.Random(seed)
     results = []
@@ -502,13 +536,15 @@ def app_kills(tmp: Path, kills: int, seed: int) -> list[dict]:
         env = dict(os.environ, LYRICTUI_HOME=str(home), TERM="xterm-256color")
         app = AppInPty(env)
         try:
-            app.wait_for(b"Library")
-            time.sleep(0.5)
+            app.wait_for("Library")
             os.write(app.master, F4)
-            time.sleep(1.0)
+            app.wait_for("Suggestions")  # the composer is up, its editor focused
             first = " ".join(rng.choice(LINE_WORDS) for _ in range(5)) + "\n"
             app.type(first, 0.02)
-            time.sleep(AUTOSAVE_DELAY_S + 1.5)  # long enough for the autosave, even here
+            # The pause: the autosave (AUTOSAVE_DELAY_S after the last key) stores the line.
+            wait_until(lambda home=home, first=first: stored_drafts(home) == [first],
+                       app.proc, APP_DEADLINE_S, lambda home=home, first=first:
+                       f"autosaved draft {first!r} (stored: {stored_drafts(home)!r})")
             pace = rng.uniform(0.03, 0.07)
             typing_s = AUTOSAVE_MAX_S + 1.5 + rng.uniform(0.0, 1.5)
             more = ""
