@@ -109,24 +109,42 @@ def _print_summary(s: Any) -> None:
 
 @click.command(name="import")
 @click.argument("name")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--separator", metavar="LINE",
               help="A line that separates songs in one file (default: a '---' line or two "
                    "blank lines; 'none': one song per file).")
-def import_(name: str, paths: tuple[Path, ...], separator: str | None) -> None:
-    """Import NAME's lyrics from .txt / .md files or folders (one song per file, or several
-    separated by a '---' line or two blank lines)."""
+@click.option("--dataset", metavar="ID_OR_PATH",
+              help="Import a Hugging Face dataset instead, one song per row: a hub id "
+                   "(huggingartists/ARTIST), a save_to_disk folder, or a .json/.parquet/.csv file.")
+@click.option("--column", default="text", show_default=True,
+              help="With --dataset: the column that holds the lyrics.")
+def import_(name: str, paths: tuple[Path, ...], separator: str | None, dataset: str | None,
+            column: str) -> None:
+    """Import NAME's lyrics from .txt / .md files, LyricsGenius .json exports or folders
+    (one song per file, or several separated by a '---' line or two blank lines), or with
+    --dataset from a Hugging Face dataset."""
     from collections import Counter
+
+    if dataset is not None:
+        if paths:
+            raise InvalidInput("give files or --dataset, not both")
+        _import_dataset(name, dataset, column)
+        return
+    if not paths:
+        raise InvalidInput("give the files or folders to import (or --dataset ID_OR_PATH)")
 
     from lyrictui.core.sources.importer import FileReport, import_files
 
     listed = 0
     hidden: Counter[str] = Counter()  # refusals past the first few: counted, not listed
+    single = len(paths) == 1 and not paths[0].is_dir()  # its refusal is the error line itself
 
     def on_file(r: FileReport) -> None:
         nonlocal listed
         shown = safe(str(r.path))
         if r.refused:
+            if single:
+                return
             if listed < MAX_REFUSED_SHOWN:
                 listed += 1
                 click.echo(f"skipped {shown}: {safe(r.refused)}")
@@ -135,6 +153,7 @@ def import_(name: str, paths: tuple[Path, ...], separator: str | None) -> None:
         else:
             extra = [f"{r.already} already imported" if r.already else "",
                      f"{r.duplicates} duplicates" if r.duplicates else "",
+                     f"{r.skipped} skipped" if r.skipped else "",
                      f"{r.empty} empty parts" if r.empty else ""]
             notes = ", ".join(e for e in extra if e)
             click.echo(f"{shown}: {plural(r.added, 'song')} added" + (f" ({notes})" if notes
@@ -145,12 +164,28 @@ def import_(name: str, paths: tuple[Path, ...], separator: str | None) -> None:
         reasons = "; ".join(f"{n:,} {safe(why)}" for why, n in hidden.most_common(3))
         click.echo(f"... and {plural(sum(hidden.values()), 'more file')} skipped ({reasons})")
     refused = len(summary.refused)
-    stored = sum(f.added + f.already + f.duplicates for f in summary.files)
+    stored = sum(f.added + f.already + f.duplicates + f.skipped for f in summary.files)
+    if stored == 0 and single and summary.refused:
+        raise InvalidInput(f"nothing imported: {safe(str(paths[0]))}: {summary.refused[0].refused}")
     if stored == 0:
         raise InvalidInput(f"nothing imported: all {plural(refused, 'file')} were refused "
                            "(reasons above)")
     click.echo(f'Imported {plural(summary.added, "song")} into "{safe(summary.artist)}"'
                + (f"; {plural(refused, 'file')} skipped" if refused else "") + ".")
+
+
+def _import_dataset(name: str, source: str, column: str) -> None:
+    from lyrictui.core.sources.hfdataset import import_dataset
+
+    r = import_dataset(open_library(), name, source, column=column)
+    extra = [f"{r.already} already imported" if r.already else "",
+             f"{r.duplicates} duplicates" if r.duplicates else "",
+             f"{r.skipped} without lyrics" if r.skipped else "",
+             f"{r.not_text} rows not text" if r.not_text else ""]
+    notes = ", ".join(e for e in extra if e)
+    click.echo(f'Imported {plural(r.added, "song")} into "{safe(r.artist)}" from '
+               f"{plural(r.rows, 'row')} of {safe(source)}" + (f" ({notes})" if notes else "")
+               + ".")
 
 
 @click.command()
@@ -167,6 +202,7 @@ def songs(name: str, skipped: bool, as_json: bool) -> None:
     if as_json:
         echo_json([{"id": s.id, "title": s.title, "lines": len(lyric_lines(s.lyrics)),
                     "words": len(s.lyrics.split()), "genius_id": s.genius_id, "url": s.url,
+                    "album": s.album, "released": s.released,
                     "skipped_reason": s.skipped_reason} for s in rows])
         return
     kept, skipped_count = lib.song_counts(artist.id)
@@ -184,18 +220,30 @@ def songs(name: str, skipped: bool, as_json: bool) -> None:
 
 @click.command()
 @click.argument("name")
-@click.option("--format", "fmt", type=click.Choice(["txt", "jsonl"]), default="txt",
-              show_default=True, help="txt re-imports with `lyrictui import`; jsonl for scripts.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout).")
+@click.option("--format", "fmt", type=click.Choice(["txt", "jsonl", "dataset"]), default="txt",
+              show_default=True, help="txt re-imports with `lyrictui import`; jsonl for scripts; "
+              "dataset: a Hugging Face save_to_disk folder (title, text, album, release_date).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="File to write (default: stdout); the folder to create with --format dataset.")
 def export(name: str, fmt: str, output: Path | None) -> None:
-    """Write an artist's songs (not the skipped ones) as text or JSON lines."""
+    """Write an artist's songs (not the skipped ones) as text, JSON lines or a dataset."""
     from lyrictui.core.sources.export import render, write_atomic
 
     lib = open_library()
     artist = lib.get_artist(name)
+    if fmt == "dataset" and output is None:
+        raise InvalidInput("--format dataset writes a folder: give it with -o DIR")
     rows = lib.songs(artist.id)
     if not rows:
         raise InvalidInput(f'"{artist.name}" has no songs to export: scrape or import some first')
+    if fmt == "dataset":
+        from lyrictui.core.sources.hfdataset import export_dataset
+
+        assert output is not None
+        export_dataset(rows, output)
+        click.echo(f"Wrote {plural(len(rows), 'song')} to {safe(str(output))} "
+                   "(load it with datasets.load_from_disk).", err=True)
+        return
     text = render(rows, fmt)
     if output is None:
         click.echo(text, nl=False)

@@ -180,7 +180,9 @@ def test_cli_import_reports_each_file_and_refuses_all_bad(tmp_path: Path) -> Non
 
     result = lyrictui("import", "Nobody", str(tmp_path / "bad.txt"))
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: nothing imported: all 1 file were refused (reasons above)"
+    assert result.stderr.strip() == (f"error: nothing imported: {tmp_path / 'bad.txt'}: "
+                                     "binary file, not text")
+    assert result.stdout == ""
     assert "Nobody" not in lyrictui("artists").stdout
 
     result = lyrictui("songs", "CLI Band")

@@ -16,14 +16,16 @@ FORMATS = ("txt", "jsonl")
 
 def render(songs: list[Song], fmt: str) -> str:
     """txt: `# Title`, the lyrics, and a `---` line between songs, so `lyrictui import` reads it
-    back; jsonl: one {"title", "lyrics", "genius_id", "url"} object per line. Control and escape
+    back; jsonl: one {"title", "lyrics", "genius_id", "url", "album", "release_date"} object
+    per line. Control and escape
     characters are left out (text stored before they were stripped at ingestion)."""
     if fmt == "txt":
         return "\n---\n\n".join(f"# {one_line(s.title)}\n\n{strip_control(s.lyrics)}\n"
                                  for s in songs)
     if fmt == "jsonl":
         rows = ({"title": one_line(s.title), "lyrics": strip_control(s.lyrics),
-                 "genius_id": s.genius_id, "url": s.url} for s in songs)
+                 "genius_id": s.genius_id, "url": s.url, "album": s.album,
+                 "release_date": s.released} for s in songs)
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     raise InvalidInput(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
 

@@ -1,9 +1,11 @@
-"""Import the user's own lyrics from .txt / .md files or folders.
+"""Import the user's own lyrics from .txt / .md files, LyricsGenius .json exports, or folders.
 
 Each file is checked before it is read (size, regular file), read with a hard cap, refused
 when binary or not UTF-8, split into songs, cleaned like Genius lyrics, and stored in ONE
 transaction: a file's songs are all in the library or none is. Keys come from the file, the
-title and the text, so importing the same files again adds nothing.
+title and the text, so importing the same files again adds nothing. A .json file must be a
+LyricsGenius export (core/sources/lyricsgenius.py): its songs keep their Genius ids, album and
+release date, and the scrape's skip reasons.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from pathlib import Path
 from lyrictui.core.errors import InvalidInput
 from lyrictui.core.names import clean_name, one_line
 from lyrictui.core.paths import human_size
-from lyrictui.core.sources import lyrics
+from lyrictui.core.sources import lyrics, lyricsgenius
 from lyrictui.core.store.library import Library, content_hash
 from lyrictui.core.store.records import Artist, NewSong
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-SUFFIXES = (".txt", ".md")
+SUFFIXES = (".txt", ".md", ".json")
 NO_SPLIT = "none"
 _DEFAULT_SPLIT = re.compile(r"\n[ \t]*-{3,}[ \t]*\n|\n(?:[ \t]*\n){2,}")
 _HEADING = re.compile(r"\A#{1,6}[ \t]+(.+)\n?|\A[Tt]itle:[ \t]*(.+)\n?")
@@ -40,6 +42,7 @@ class FileReport:
     added: int = 0
     already: int = 0  # stored by an earlier import
     duplicates: int = 0  # stored as skipped: same text as another song
+    skipped: int = 0  # stored as skipped for another reason (instrumental, unreleased, ...)
     empty: int = 0  # parts with no lyrics, not stored
     refused: str | None = None
 
@@ -59,11 +62,12 @@ class ImportSummary:
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files named directly, and the .txt / .md files under named folders (sorted)."""
+    """Files named directly, and the .txt / .md / .json files under named folders (sorted)."""
     found: list[Path] = []
     for path in paths:
         if not path.exists() and not path.is_symlink():
-            raise InvalidInput(f"{path} does not exist: give .txt / .md files or folders")
+            raise InvalidInput(f"{path} does not exist: give .txt / .md / LyricsGenius .json "
+                               "files or folders")
         if path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -156,6 +160,14 @@ def import_key(path: Path, title: str, text: str) -> str:
         "utf-8", "surrogateescape")).hexdigest()[:40]
 
 
+def genius_export_songs(text: str, variant_words: list[str]) -> list[NewSong]:
+    """The songs of a LyricsGenius .json export, or Refused saying why it is not one."""
+    try:
+        return lyricsgenius.read_export(text, variant_words)
+    except lyricsgenius.NotAnExport as exc:
+        raise Refused(str(exc)) from None
+
+
 def import_files(library: Library, name: str, paths: Iterable[Path], *,
                  separator: str | None = None, max_bytes: int = MAX_FILE_BYTES,
                  on_file: Callable[[FileReport], None] | None = None) -> ImportSummary:
@@ -163,31 +175,42 @@ def import_files(library: Library, name: str, paths: Iterable[Path], *,
     name = clean_name(name)
     files = collect_files([Path(p) for p in paths])
     if not files:
-        raise InvalidInput("no .txt or .md files found there: give files or folders of lyrics")
+        raise InvalidInput("no .txt, .md or .json files found there: give files or folders of "
+                           "lyrics")
     artist: Artist | None = library.find_artist(name)
     summary = ImportSummary(artist=artist.name if artist else name)
+    variant_words: list[str] | None = None
     for path in files:
         report = FileReport(path)
         try:
             text = read_text(path, max_bytes)
-            songs, report.empty = songs_in(path, text, separator)
-            if not songs:
-                raise Refused("no lyrics in it")
+            if path.suffix.lower() == ".json":
+                if variant_words is None:
+                    from lyrictui.core import config
+
+                    variant_words = list(config.load()["title_variant_words"])
+                batch = genius_export_songs(text, variant_words)
+            else:
+                songs, report.empty = songs_in(path, text, separator)
+                if not songs:
+                    raise Refused("no lyrics in it")
+                batch = [NewSong(title, text, source_key=import_key(path, title, text))
+                         for title, text in songs]
         except Refused as exc:
             report.refused = str(exc)
         else:
             if artist is None:  # created with the first good file, so a failed import leaves none
                 artist = library.get_or_create_artist(name, "imported")  # or theirs, made a moment ago
                 summary.artist = artist.name
-            batch = [NewSong(title, text, source_key=import_key(path, title, text))
-                     for title, text in songs]
             for row in library.add_songs(artist.id, batch):
                 if row is None:
                     report.already += 1
-                elif row.skipped_reason:
+                elif row.skipped_reason is None:
+                    report.added += 1
+                elif row.skipped_reason.startswith("duplicate of"):
                     report.duplicates += 1
                 else:
-                    report.added += 1
+                    report.skipped += 1
         summary.files.append(report)
         if on_file is not None:
             on_file(report)
