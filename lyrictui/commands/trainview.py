@@ -1,4 +1,5 @@
-"""Looking at training: `runs`, `watch` (a live rich view of a run's events), `models`, `rm-model`."""
+"""Looking at training: `runs`, `watch` (a live rich view of a run's events), `models`
+(list, add), `rm-model`."""
 
 from __future__ import annotations
 
@@ -163,11 +164,27 @@ def watch(run_ref: str, once: bool) -> None:
                   highlight=False)
 
 
-@click.command("models")
+class ListByDefault(click.Group):
+    """`models [NAME] [--json]` lists; `models add ...` adds: anything that is not a
+    subcommand goes to `list` (an artist named "add" is listed with `models list add`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("models", cls=ListByDefault)
+def models_group() -> None:
+    """List models (`lyrictui models [NAME]`), or add one trained elsewhere
+    (`lyrictui models add NAME ID_OR_PATH`)."""
+
+
+@models_group.command("list")
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_models(name: str | None, as_json: bool) -> None:
-    """List trained models (of NAME) with their validation perplexity and size on disk."""
+    """List models (of NAME) with their validation perplexity and size on disk."""
     from lyrictui.core.store import models
 
     library = open_library()
@@ -187,6 +204,22 @@ def list_models(name: str | None, as_json: bool) -> None:
                    f"{safe(r['base'])[-16:]:<16} {ppl:>8} {size:>9}")
 
 
+@models_group.command("add")
+@click.argument("name")
+@click.argument("source", metavar="ID_OR_PATH")
+def add_model(name: str, source: str) -> None:
+    """Add a causal LM fine-tuned elsewhere as a model of NAME: a Hugging Face hub id
+    (huggingartists/ARTIST) or a save_pretrained folder, safetensors weights only. It is copied
+    into the library; `lyrictui suggest NAME` writes with it."""
+    from lyrictui.core.engine.external import add_external_model
+
+    model = add_external_model(open_library(), name, source)
+    click.echo(f"Added model {model.id} ({paths.human_size(model.size_bytes)}) to "
+               f'"{safe(open_library().artist_by_id(model.artist_id).name)}" from {safe(source)}.')
+    click.echo(f"Write with it: lyrictui suggest \"{safe(name)}\" --model {model.id}; train on "
+               f"from it: lyrictui train \"{safe(name)}\" --base {safe(model.path)}")
+
+
 @click.command("rm-model")
 @click.argument("model_id")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -203,4 +236,4 @@ def rm_model(model_id: str, yes: bool) -> None:
     click.echo(f"Removed model {model.id}: {paths.human_size(freed)} freed.")
 
 
-VIEW_COMMANDS = [list_runs, watch, list_models, rm_model]
+VIEW_COMMANDS = [list_runs, watch, models_group, rm_model]
