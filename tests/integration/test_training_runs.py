@@ -1,4 +1,6 @@
-"""The training engine in-process on a CPU: tiny GPT-2 bases, the real GPT-2 tokenizer, real packs."""
+"""Whole training runs in-process on a CPU: tiny GPT-2 bases, the real GPT-2 tokenizer, real packs.
+
+The pieces that need no run (schedule, plan, event log) are in tests/unit/test_training_plan.py."""
 
 from __future__ import annotations
 
@@ -18,8 +20,6 @@ from trainkit import add_corpus, read_events, tiny_config
 from lyrictui.core import paths
 from lyrictui.core.errors import LyricError
 from lyrictui.core.train import checkpoints, runs, training
-from lyrictui.core.train.events import EventLog
-from lyrictui.core.train.events import read_events as read_new_events
 
 # The schema agreed with the app (docs/training.md): required fields and their JSON types.
 NUM = (int, float)
@@ -282,23 +282,6 @@ def test_train_refuses_an_artist_without_songs_and_bad_options(library, small_ba
     assert library.list_runs() == []
 
 
-def test_events_reader_takes_whole_lines_and_a_torn_tail_is_cut(tmp_path):
-    log = EventLog(tmp_path / "events.jsonl")
-    log.emit("start", config={}, total_steps=2, epochs=1)
-    log.close()
-    with open(tmp_path / "events.jsonl", "a", encoding="utf-8") as fh:
-        fh.write('{"type": "step", "step": 1, "lo')  # killed mid-write
-    events, offset = read_new_events(tmp_path, 0)
-    assert [e["type"] for e in events] == ["start"]
-    assert read_new_events(tmp_path, offset) == ([], offset)
-    log = EventLog(tmp_path / "events.jsonl")  # the run resumes: the torn line goes
-    log.emit("end", status="completed", model_id=None, best_val_loss=None)
-    log.close()
-    events, _ = read_new_events(tmp_path, offset)
-    assert [e["type"] for e in events] == ["end"]
-    assert all(json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines())
-
-
 def test_runs_whose_process_died_are_marked_interrupted(library, small_base):
     import time
 
@@ -319,30 +302,6 @@ def test_runs_whose_process_died_are_marked_interrupted(library, small_base):
     assert library.get_run(gone.id).status == "interrupted"
     assert library.get_run(alive.id).status == "running"
     assert runs.latest_resumable(library, artist).id == silent.id
-
-
-def test_schedule_warms_up_then_decays_once_to_its_floor():
-    from lyrictui.core.train.config import TrainConfig
-    from lyrictui.core.train.setup import lr_at
-
-    config = TrainConfig(lr=1e-3, warmup=0.1, min_lr_ratio=0.1)
-    lrs = [lr_at(step, 100, config) for step in range(100)]
-    assert lrs[9] == pytest.approx(1e-3) and lrs[0] == pytest.approx(1e-4)
-    assert all(a < b for a, b in zip(lrs[:10], lrs[1:10], strict=False))
-    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:], strict=False))
-    assert lrs[-1] == pytest.approx(1e-4, rel=0.01)
-
-
-def test_plan_shrinks_the_batch_for_a_tiny_corpus_and_refuses_an_empty_one():
-    from lyrictui.core.train.config import TrainConfig
-    from lyrictui.core.train.loop import make_plan
-
-    plan = make_plan(5, 32, TrainConfig(batch_size=8, epochs=3))
-    assert plan.batch_size == 5 and plan.total_steps == 3
-    plan = make_plan(100, 32, TrainConfig(batch_size=8, epochs=2, grad_accum=2), world=2)
-    assert plan.steps_per_epoch == 3 and plan.tokens_per_step == 8 * 2 * 2 * 32
-    with pytest.raises(LyricError, match="too few"):
-        make_plan(1, 32, TrainConfig(batch_size=8), world=2)
 
 
 def test_epochs_default_to_two_for_the_starter_and_four_otherwise(tiny_model_dir) -> None:
