@@ -209,7 +209,10 @@ def test_cancel_stops_within_one_decode_step(tiny_dir, engine):
 
 def test_concurrent_callers_are_serialized(tiny_dir, engine):
     songs = [SONG, SONG + "The sun will rise again\n", "A different song\n"]
-    serial = [texts(Suggester.load(str(tiny_dir)).suggest(s, 3, seed=i)) for i, s in enumerate(songs)]
+    # One request after the other, on a second engine of the same model: what each caller
+    # must get when the three ask the shared engine at once.
+    reference = Suggester.load(str(tiny_dir))
+    serial = [texts(reference.suggest(s, 3, seed=i)) for i, s in enumerate(songs)]
     results: dict[int, list[str]] = {}
 
     def call(i: int) -> None:
