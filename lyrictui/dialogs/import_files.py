@@ -1,4 +1,5 @@
-"""ImportFilesDialog: an artist name and the files or folder holding their lyrics."""
+"""ImportFilesDialog: an artist name and the files or folder holding their lyrics (.txt / .md,
+or a LyricsGenius .json export; core/sources/importer.py reads all of them)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ class ImportRequest:
 
 
 class ImportFilesDialog(FormDialog[ImportRequest]):
-    """Pick a .txt/.md file or a folder in the tree (or type a path); returns an ImportRequest."""
+    """Pick a .txt/.md file, a LyricsGenius .json export or a folder in the tree (or type a
+    path); returns an ImportRequest."""
 
     DEFAULT_CSS = """
     ImportFilesDialog { align: center middle; }
@@ -46,7 +48,8 @@ class ImportFilesDialog(FormDialog[ImportRequest]):
             yield Label("Import your own lyrics", classes="dialog-title")
             yield Label("Artist name (new or existing)")
             yield Input(self._artist, placeholder="e.g. My Band", id="import-name")
-            yield Label("File or folder (.txt / .md; one song per file, or songs split by ---)")
+            yield Label("File or folder: .txt / .md (one song per file, or songs split by ---),"
+                        " or a LyricsGenius .json export (Lyrics_<Artist>.json)")
             yield Input(str(self._start), id="import-path")
             yield DirectoryTree(self._start, id="import-tree")
             yield Static("", id="import-error", markup=False)
