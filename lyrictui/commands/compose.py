@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from lyrictui.commands.common import echo_json, open_library, safe
+from lyrictui.core.engine.sampling import SamplingConfig
 from lyrictui.core.errors import InvalidInput
 
 
@@ -37,13 +38,17 @@ def _read_text(path: str | None) -> str:
 @click.option("--syllables", type=int, help="Target syllables per line.")
 @click.option("--tolerance", type=int, default=1, show_default=True,
               help="Allowed distance from --syllables.")
-@click.option("--temperature", type=float, help="Sampling temperature (default 0.9).")
-@click.option("--top-p", type=float, help="Nucleus sampling mass (default 0.95).")
-@click.option("--top-k", type=int, help="Keep this many tokens at most (default 50).")
-@click.option("--max-tokens", type=int, help="Token cap per line (default 24).")
+@click.option("--temperature", type=float,
+              help=f"Sampling temperature (default {SamplingConfig.temperature}).")
+@click.option("--top-p", type=float,
+              help=f"Nucleus sampling mass (default {SamplingConfig.top_p}).")
+@click.option("--top-k", type=int,
+              help=f"Keep this many tokens at most (default {SamplingConfig.top_k}).")
+@click.option("--max-tokens", type=int,
+              help=f"Token cap per line (default {SamplingConfig.max_tokens}).")
 @click.option("--seed", type=int, help="Make the request reproducible.")
 @click.option("--words", "words", type=int, help="Instead of lines: the N likeliest next words.")
-@click.option("--device", help="cpu, cuda, mps (default: the best available).")
+@click.option("--device", help="auto, cuda, mps or cpu [config `device`, else auto].")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def suggest(name: str | None, file: str | None, model: str | None, count: int,
             rhyme_with: str | None, syllables: int | None, tolerance: int,
@@ -67,8 +72,8 @@ def suggest(name: str | None, file: str | None, model: str | None, count: int,
         choices = engine.next_words(song, words)
         if as_json:
             echo_json([{"word": c.word, "probability": c.probability} for c in choices])
-        for c in [] if as_json else choices:
-            click.echo(f"{c.probability:7.2%}  {safe(c.word)}")
+        for w in [] if as_json else choices:
+            click.echo(f"{w.probability:7.2%}  {safe(w.word)}")
         return
     found = engine.suggest(song, count, seed=seed, rhyme_with=rhyme_with, syllables=syllables,
                            tolerance=tolerance, temperature=temperature, top_p=top_p,

@@ -8,28 +8,29 @@ import click
 
 from lyrictui.commands.common import echo_json, open_library, safe
 from lyrictui.core.names import plural
+from lyrictui.core.train.config import TrainConfig
 
 
 @click.command()
 @click.argument("name")
-@click.option("--base", default="gpt2", show_default=True,
-              help="Whose tokenizer and window: gpt2, starter (bundled, offline), a hub id or "
-                   "a model folder.")
-@click.option("--block-size", type=int, default=512, show_default=True,
-              help="Tokens per training block (at most the base's window).")
-@click.option("--val-fraction", type=float, default=0.1, show_default=True,
-              help="Share of songs held out for validation (chosen by song, stable).")
+@click.option("--base", help="Whose tokenizer and window: gpt2, starter (bundled, offline), a hub "
+              "id or a model folder [as `lyrictui train`: gpt2, or starter offline].")
+@click.option("--block-size", type=int, help=f"Tokens per training block [{TrainConfig.block_size}, "
+              "or the base's window if smaller].")
+@click.option("--val-fraction", type=float, help="Share of songs held out for validation, chosen "
+              f"by song, stable [{TrainConfig.val_fraction}].")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def pack(name: str, base: str, block_size: int, val_fraction: float, as_json: bool) -> None:
+def pack(name: str, base: str | None, block_size: int | None, val_fraction: float | None,
+         as_json: bool) -> None:
     """Pack NAME's songs into train/validation blocks (instant when nothing changed)."""
-    from lyrictui.core.pack.packing import pack as run_pack
+    from lyrictui.core.train.start import pack_for_training
 
     lib = open_library()
     artist = lib.get_artist(name)
     progress, on_progress = _progress(enabled=not as_json)
     try:
-        result = run_pack(lib, artist, base=base, block_size=block_size,
-                          val_fraction=val_fraction, on_progress=on_progress)
+        result = pack_for_training(lib, artist, base=base, block_size=block_size,
+                                   val_fraction=val_fraction, on_progress=on_progress)
     finally:
         if progress is not None and progress.live.is_started:
             progress.stop()

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -13,11 +12,10 @@ import click
 
 from lyrictui.commands.common import open_library, safe
 from lyrictui.commands.trainview import VIEW_COMMANDS
-from lyrictui.core.engine import bases
 from lyrictui.core.errors import InvalidInput, NotFound
 from lyrictui.core.store.library import Library
-from lyrictui.core.train import distributed, runs
-from lyrictui.core.train.config import COMPILE_MODES, DEVICES, METHODS, TrainConfig, default_epochs
+from lyrictui.core.train import distributed, runs, start
+from lyrictui.core.train.config import COMPILE_MODES, DEVICES, METHODS
 
 CANCEL_WAIT_S = 60.0
 
@@ -47,24 +45,6 @@ def print_event(event: dict[str, Any]) -> None:
                                                if event.get("model_id") else ""))
 
 
-def _config(base: str, method: str, **options: Any) -> TrainConfig:
-    values = {k: v for k, v in options.items() if v is not None}
-    if values.get("device") is None:
-        from lyrictui.core import config as settings
-
-        values["device"] = str(settings.get("device") or "auto")
-    values.setdefault("epochs", default_epochs(base))
-    config = TrainConfig(base=base, method=method, **values).validate()
-    # A missing or pickle-only folder, an unreachable hub base or a --block-size over the
-    # window fails here, before a run (row, folder, process) exists; the default block size
-    # shrinks to a smaller window instead.
-    window = bases.check_base(config.base, values.get("block_size"))
-    if "block_size" not in values and config.block_size > window:
-        config.block_size = window
-        config.validate()
-    return config
-
-
 def _foreground(library: Library, run_id: str, dist: distributed.DistInfo) -> None:
     from lyrictui.core.train.training import execute_run
 
@@ -79,8 +59,8 @@ def _foreground(library: Library, run_id: str, dist: distributed.DistInfo) -> No
 
 @click.command()
 @click.argument("name")
-@click.option("--base", default="gpt2", show_default=True,
-              help="Hub id (gpt2, distilgpt2, gpt2-medium...), a model folder, or starter.")
+@click.option("--base", help="Hub id (gpt2, distilgpt2, gpt2-medium...), a model folder, or "
+              "starter [gpt2; starter when gpt2 is not downloaded and the hub is unreachable].")
 @click.option("--method", type=click.Choice(METHODS), default="full", show_default=True,
               help="Full fine-tune, or LoRA adapters (a few MB, loaded over the base).")
 @click.option("--epochs", type=int, help="Passes over the data [4; 2 for --base starter].")
@@ -109,7 +89,7 @@ def _foreground(library: Library, run_id: str, dist: distributed.DistInfo) -> No
 @click.option("--detach", is_flag=True, help="Train in the background; prints the run id.")
 @click.option("--resume", is_flag=True,
               help="Continue NAME's last interrupted, cancelled or failed run instead.")
-def train(name: str, base: str, method: str, detach: bool, resume: bool,
+def train(name: str, base: str | None, method: str, detach: bool, resume: bool,
           compile_mode: str | None, **options: Any) -> None:
     """Fine-tune GPT-2 on NAME's lyrics (packing them first if needed).
 
@@ -136,15 +116,12 @@ def train(name: str, base: str, method: str, detach: bool, resume: bool,
                 return
             run_id = run.id
         else:
-            if library.song_counts(artist.id)[0] == 0:
-                raise NotFound(f'"{artist.name}" has no songs to train on: scrape or import '
-                               "lyrics first")
-            config = _config(base, method, compile=compile_mode, **options)
+            config = start.plan_run(library, artist, base, method, compile=compile_mode, **options)
+            run_id = start.start_run(library, artist, config, detach=detach)
             if detach:
-                click.echo(runs.start_detached(library, artist, config))
+                click.echo(run_id)
                 return
-            run_id = runs.create_run(library, artist, config, pid=os.getpid()).id
-    distributed.init(dist, options.get("device") or "auto")
+    distributed.init(dist, options.get("device") or start.setting_device())
     try:
         run_id = distributed.broadcast(dist, run_id)
         _foreground(library, run_id, dist)

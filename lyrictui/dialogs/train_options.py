@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Collapsible, Input, Label, RadioButton, RadioSet, Select, Static
 
-from lyrictui.core.engine.bases import HUB_BASES, STARTER, resolve
+from lyrictui.core.engine.bases import DEFAULT_BASE, HUB_BASES, STARTER, resolve
 from lyrictui.core.errors import InvalidInput, LyricError
-from lyrictui.core.train.config import TrainConfig, default_epochs
+from lyrictui.core.train.config import DEVICES, TrainConfig, default_epochs
+from lyrictui.core.train.start import TrainChoice, build_config, setting_device
 from lyrictui.dialogs.form import FormDialog
 
 STARTER_NOTE = (
@@ -23,20 +24,21 @@ LABELS = {"bundled": "bundled, offline", "cached": "downloaded", "download": "do
           "missing": "not installed"}
 
 
-def _number(text: str, kind: type, name: str, default: float | int | None = None) -> Any:
-    """The field's number, `default` when it is empty (a typed 0 stays 0, so validate refuses
-    it instead of quietly training with the default)."""
+def _number(text: str, kind: type, name: str) -> Any:
+    """The field's number, None (the default) when it is empty (a typed 0 stays 0, so validate
+    refuses it instead of quietly training with the default)."""
     text = text.strip()
     if not text:
-        return default
+        return None
     try:
         return kind(text)
     except ValueError:
         raise InvalidInput(f"{name} must be a number, not {text[:20]!r}") from None
 
 
-class TrainOptionsDialog(FormDialog[TrainConfig]):
-    """Returns a validated TrainConfig, or None."""
+class TrainOptionsDialog(FormDialog[TrainChoice]):
+    """Returns the user's TrainChoice (checked with `build_config`), or None. Empty fields show
+    their default and leave it to the shared set-up (core/train/start.py), as the CLI does."""
 
     DEFAULT_CSS = """
     TrainOptionsDialog { align: center middle; }
@@ -52,10 +54,12 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
     TrainOptionsDialog Input { width: 60; max-width: 100%; }
     """
 
-    def __init__(self, artist: str, default_base: str = "gpt2") -> None:
+    def __init__(self, artist: str, default_base: str = DEFAULT_BASE) -> None:
         super().__init__()
         self._artist, self._default_base = artist, default_base
         self._auto_epochs = default_epochs(default_base)
+        device = setting_device()
+        self._device = device if device in DEVICES else "auto"
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -70,19 +74,23 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
                     yield RadioButton("Full fine-tune", value=True, id="method-full")
                     yield RadioButton("LoRA adapter (small, fast)", id="method-lora")
                 yield Label("Epochs")
-                yield Input(str(self._auto_epochs), id="train-epochs", type="integer")
+                yield Input("", placeholder=str(self._auto_epochs), id="train-epochs",
+                            type="integer")
                 with Collapsible(title="Advanced", collapsed=True):
                     yield Label("Batch size")
-                    yield Input("8", id="train-batch", type="integer")
+                    yield Input("", placeholder=str(TrainConfig.batch_size), id="train-batch",
+                                type="integer")
                     yield Label("Learning rate (empty: 5e-5 full, 2e-4 LoRA)")
                     yield Input("", id="train-lr")
-                    yield Label("Block size (tokens per training sequence)")
-                    yield Input("512", id="train-block", type="integer")
+                    yield Label("Block size (tokens per training sequence; empty: "
+                                f"{TrainConfig.block_size}, or the base's window if smaller)")
+                    yield Input("", placeholder=str(TrainConfig.block_size), id="train-block",
+                                type="integer")
                     yield Label("Or a base model folder on this machine (overrides the base)")
                     yield Input("", placeholder="/path/to/model", id="train-base-path")
                     yield Label("Device")
-                    yield Select([(d, d) for d in ("auto", "cuda", "mps", "cpu")],
-                                 value="auto", allow_blank=False, id="train-device")
+                    yield Select([(d, d) for d in DEVICES], value=self._device,
+                                 allow_blank=False, id="train-device")
             yield Static("", id="train-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -92,12 +100,10 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
         self.check_bases()
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        # The epochs field follows the base until the writer types their own number.
+        # The epochs placeholder shows the default of the chosen base.
         if event.select.id == "train-base" and isinstance(event.value, str):
-            epochs = self.query_one("#train-epochs", Input)
-            if epochs.value.strip() in {"", str(self._auto_epochs)}:
-                self._auto_epochs = default_epochs(event.value)
-                epochs.value = str(self._auto_epochs)
+            self._auto_epochs = default_epochs(event.value)
+            self.query_one("#train-epochs", Input).placeholder = str(self._auto_epochs)
 
     @work(thread=True, exclusive=True, group="bases", exit_on_error=False,
           description="Checking which base models are available")
@@ -134,18 +140,21 @@ class TrainOptionsDialog(FormDialog[TrainConfig]):
             folder = self.query_one("#train-base-path", Input).value.strip()
             if folder:
                 resolve(folder)  # one clear line for a path that is not a model folder
-            config = TrainConfig(
+            options = {
+                "epochs": _number(self.query_one("#train-epochs", Input).value, int, "epochs"),
+                "batch_size": _number(self.query_one("#train-batch", Input).value, int,
+                                      "batch size"),
+                "lr": _number(self.query_one("#train-lr", Input).value, float, "learning rate"),
+                "block_size": _number(self.query_one("#train-block", Input).value, int,
+                                      "block size"),
+                "device": str(self.query_one("#train-device", Select).value),
+            }
+            choice = TrainChoice(
                 base=folder or str(self.query_one("#train-base", Select).value),
                 method="lora" if self.query_one("#method-lora", RadioButton).value else "full",
-                epochs=_number(self.query_one("#train-epochs", Input).value, int, "epochs", 4),
-                batch_size=_number(self.query_one("#train-batch", Input).value, int,
-                                   "batch size", 8),
-                lr=_number(self.query_one("#train-lr", Input).value, float, "learning rate"),
-                block_size=_number(self.query_one("#train-block", Input).value, int,
-                                   "block size", 512),
-                device=str(self.query_one("#train-device", Select).value),
-            ).validate()
+                options={k: v for k, v in options.items() if v is not None})
+            build_config(choice.base, choice.method, **choice.options)  # refuse bad values here
         except LyricError as exc:
             self.query_one("#train-error", Static).update(str(exc))
             return
-        self.dismiss(config)
+        self.dismiss(choice)

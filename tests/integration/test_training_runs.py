@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_tiny_gpt2
-from trainkit import add_corpus, read_events, tiny_config
 
 from lyrictui.core import paths
 from lyrictui.core.errors import LyricError
@@ -49,8 +47,8 @@ def check_schema(events: list[dict]) -> None:
 
 
 @pytest.fixture
-def small_base(tmp_path: Path, gpt2_tokenizer) -> Path:
-    return build_tiny_gpt2(tmp_path / "base", gpt2_tokenizer, n_embd=32, n_positions=64)
+def small_base(tmp_path: Path, gpt2_tokenizer, tiny_gpt2) -> Path:
+    return tiny_gpt2(tmp_path / "base", n_embd=32, n_positions=64)
 
 
 def overfit_data(tokenizer):
@@ -83,7 +81,7 @@ def val_loss_of(folder: Path, data) -> float:
 
 
 def test_full_run_learns_keeps_the_best_weights_and_saves_them_in_16_bit(
-        library, small_base, gpt2_tokenizer):
+        library, small_base, gpt2_tokenizer, read_events, tiny_config):
     artist = library.add_artist("Overfit", "imported")
     data = overfit_data(gpt2_tokenizer)
     config = tiny_config(small_base, epochs=8, batch_size=4, lr=1e-2, patience=2)
@@ -134,7 +132,7 @@ def test_full_run_learns_keeps_the_best_weights_and_saves_them_in_16_bit(
 
 
 def test_cancel_keeps_a_checkpoint_and_resume_matches_an_uninterrupted_run(
-        library, small_base):
+        library, small_base, add_corpus, read_events, tiny_config):
     """Weights, AdamW moments, schedule, data order and dropout RNG all come back exactly."""
     import torch
     from safetensors.torch import load_file
@@ -172,7 +170,7 @@ def test_cancel_keeps_a_checkpoint_and_resume_matches_an_uninterrupted_run(
     assert again.best_val_loss == done.best_val_loss
 
 
-def test_lora_saves_only_the_adapter_and_loads_over_its_base(library, small_base):
+def test_lora_saves_only_the_adapter_and_loads_over_its_base(library, small_base, add_corpus, tiny_config):
     import torch
 
     from lyrictui.core.engine.modelload import load
@@ -204,7 +202,7 @@ def _fail_forward(exc: BaseException):
 
 
 def test_out_of_memory_is_one_line_in_cli_events_and_library(
-        library, small_base, monkeypatch):
+        library, small_base, monkeypatch, add_corpus, read_events):
     import torch
     from transformers.models.gpt2 import modeling_gpt2
 
@@ -230,7 +228,7 @@ def test_out_of_memory_is_one_line_in_cli_events_and_library(
 
 
 def test_disk_full_while_checkpointing_is_one_line_and_resumable(library, small_base,
-                                                                  monkeypatch):
+                                                                  monkeypatch, add_corpus, tiny_config):
     import safetensors.torch
 
     artist = add_corpus(library)
@@ -250,7 +248,7 @@ def test_disk_full_while_checkpointing_is_one_line_and_resumable(library, small_
     assert leftovers == []  # the half-written checkpoint was removed
 
 
-def test_a_base_that_is_not_available_offline_is_one_line(library, monkeypatch):
+def test_a_base_that_is_not_available_offline_is_one_line(library, monkeypatch, add_corpus):
     import huggingface_hub.constants
 
     from lyrictui.cli import cli
@@ -266,7 +264,7 @@ def test_a_base_that_is_not_available_offline_is_one_line(library, monkeypatch):
     assert "not available" in lines[0] and "--base starter" in lines[0]
 
 
-def test_train_refuses_an_artist_without_songs_and_bad_options(library, small_base):
+def test_train_refuses_an_artist_without_songs_and_bad_options(library, small_base, add_corpus):
     from lyrictui.cli import cli
 
     library.add_artist("Empty", "imported")
@@ -282,7 +280,7 @@ def test_train_refuses_an_artist_without_songs_and_bad_options(library, small_ba
     assert library.list_runs() == []
 
 
-def test_runs_whose_process_died_are_marked_interrupted(library, small_base):
+def test_runs_whose_process_died_are_marked_interrupted(library, small_base, add_corpus, tiny_config):
     import time
 
     artist = add_corpus(library)
@@ -305,8 +303,8 @@ def test_runs_whose_process_died_are_marked_interrupted(library, small_base):
 
 
 def test_epochs_default_to_two_for_the_starter_and_four_otherwise(tiny_model_dir) -> None:
-    from lyrictui.commands.train import _config
+    from lyrictui.core.train.start import build_config
 
-    assert _config("starter", "full").epochs == 2
-    assert _config(str(tiny_model_dir), "full").epochs == 4
-    assert _config("starter", "full", epochs=5).epochs == 5
+    assert build_config("starter", "full").epochs == 2
+    assert build_config(str(tiny_model_dir), "full").epochs == 4
+    assert build_config("starter", "full", epochs=5).epochs == 5

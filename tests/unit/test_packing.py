@@ -281,7 +281,11 @@ def test_cli_packs_then_says_already_packed(library, poet) -> None:
     assert data["cached"] is True and data["train_songs"] + data["val_songs"] == 45
     third = runner.invoke(cli, ["pack", "Poet", "--base", "starter", "--block-size", "64"])
     assert third.output.startswith('Already packed "Poet"')
-    offline = runner.invoke(cli, ["pack", "Poet"])
+    # Offline with gpt2 not downloaded, the default base is the one a run would use: starter.
+    default = runner.invoke(cli, ["pack", "Poet"])
+    assert default.exit_code == 0, default.output
+    assert default.output.startswith('Packed "Poet" for starter'), default.output
+    offline = runner.invoke(cli, ["pack", "Poet", "--base", "gpt2"])
     assert offline.exit_code == 2
     lines = offline.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "--base starter" in lines[0]

@@ -123,6 +123,15 @@ def availability(base: str) -> str:
     return "cached" if isinstance(found, str) else "download"
 
 
+def default_base() -> str:
+    """The base used when the user names none (to pack, to train): gpt2 where it can be loaded
+    (already downloaded, or the hub reachable), else the bundled starter, so an offline machine
+    still packs and trains instead of failing."""
+    if availability(DEFAULT_BASE) == "cached" or not hub_unreachable():
+        return DEFAULT_BASE
+    return STARTER
+
+
 def check_base(base: str, block_size: int | None = None) -> int:
     """Fail before any run exists: `base` must be loadable (a folder with safetensors weights,
     the starter, or a hub id that is cached or reachable) and `block_size` must fit its window.

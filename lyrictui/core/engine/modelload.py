@@ -32,11 +32,21 @@ class LoadedModel:
     card: dict[str, Any] = field(default_factory=dict)
 
 
+DEVICES = ("auto", "cuda", "mps", "cpu")
+
+
 def pick_device(device: str | None = None) -> str:
-    """`device` if given, else cuda, then mps, then cpu."""
+    """`device` if given, else the `device` setting; `auto` (the default) picks cuda, then mps,
+    then cpu. Training and suggestions, in the CLI and the app, all pick through here."""
     import torch
 
-    if device and device != "auto":
+    if device is None:
+        from lyrictui.core import config as settings
+
+        device = str(settings.get("device") or "auto")
+    if device not in DEVICES and not device.startswith("cuda:"):
+        raise InvalidInput(f"unknown device {device!r}: use auto, cuda, mps or cpu")
+    if device != "auto":
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise InvalidInput(f"device {device} asked for, but CUDA is not available here")
         return device

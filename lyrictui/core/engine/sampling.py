@@ -32,6 +32,13 @@ class SamplingConfig:
     max_tokens: int = 24
     """Token cap per line; a line that reaches it ends there."""
 
+    def generation_defaults(self) -> dict[str, Any]:
+        """These knobs as `generate()` arguments: what a published model's
+        generation_config.json holds, so `generate()` samples as the composer does."""
+        return {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p,
+                "top_k": self.top_k, "repetition_penalty": self.repetition_penalty,
+                "max_new_tokens": self.max_tokens}
+
     def validate(self) -> SamplingConfig:
         if not 0.0 < self.temperature <= 5.0:
             raise InvalidInput(f"temperature must be in (0, 5], not {self.temperature}")

@@ -157,7 +157,7 @@ def _key(kept: Sequence[Song], texts: Sequence[str], identity: str, block_size: 
     return songs_part + rest.hexdigest()[:16]
 
 
-def pack(library: Library, artist: Artist, *, base: str = "gpt2", block_size: int = 512,
+def pack(library: Library, artist: Artist, *, base: str = bases.DEFAULT_BASE, block_size: int = 512,
          val_fraction: float = 0.1, on_progress: ProgressFn | None = None) -> PackResult:
     """Pack `artist`'s kept songs with the tokenizer of `base` (see the module doc).
 

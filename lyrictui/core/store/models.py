@@ -22,8 +22,6 @@ from lyrictui.core.store.records import Artist, Model
 
 CARD = "card.json"
 README = "README.md"
-GENERATION_DEFAULTS = {"do_sample": True, "temperature": 0.9, "top_p": 0.95, "top_k": 50,
-                       "max_new_tokens": 24}
 
 
 def _replace_dir(tmp: Path, final: Path) -> None:
@@ -38,9 +36,12 @@ def _replace_dir(tmp: Path, final: Path) -> None:
         os.replace(tmp, final)
 
 
-def write_weights(folder: Path, model: Any, tokenizer: Any, *, method: str) -> int:
+def write_weights(folder: Path, model: Any, tokenizer: Any, *, method: str,
+                  generation: dict[str, Any] | None = None) -> int:
     """Write `model` (a plain HF model, or a peft model for LoRA) in 16-bit to an existing
-    empty `folder`, with its tokenizer and generation defaults; returns the stored parameters."""
+    empty `folder`, with its tokenizer and `generation` defaults (the sampling knobs that
+    `generate()` should use: training passes the engine's SamplingConfig); returns the stored
+    parameters."""
     import torch
 
     if method == "lora":
@@ -74,21 +75,22 @@ def write_weights(folder: Path, model: Any, tokenizer: Any, *, method: str) -> i
 
     eos = getattr(config, "eos_token_id", None)
     gen = GenerationConfig(bos_token_id=getattr(config, "bos_token_id", None), eos_token_id=eos,
-                           pad_token_id=eos, **GENERATION_DEFAULTS)
+                           pad_token_id=eos, **(generation or {}))
     gen.save_pretrained(str(folder))
     tokenizer.save_pretrained(str(folder))
     return sum(v.numel() for v in state.values())
 
 
 def save_folder(final: Path, model: Any, tokenizer: Any, *, method: str,
-                info: dict[str, Any] | None = None) -> int:
+                info: dict[str, Any] | None = None,
+                generation: dict[str, Any] | None = None) -> int:
     """Write a model folder atomically (temp name, then rename); returns its stored params."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        params = write_weights(tmp, model, tokenizer, method=method)
+        params = write_weights(tmp, model, tokenizer, method=method, generation=generation)
         if info is not None:
             (tmp / "info.json").write_text(json.dumps({**info, "params": params}),
                                            encoding="utf-8")

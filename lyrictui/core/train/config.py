@@ -6,10 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from lyrictui.core.engine.bases import DEFAULT_BASE, STARTER
+from lyrictui.core.engine.modelload import DEVICES
 from lyrictui.core.errors import InvalidInput
 
 METHODS = ("full", "lora")
-DEVICES = ("auto", "cuda", "mps", "cpu")
 COMPILE_MODES = ("auto", "on", "off")
 DEFAULT_LR = {"full": 5e-5, "lora": 2e-4}
 STARTER_EPOCHS = 2
@@ -19,15 +20,15 @@ def default_epochs(base: str) -> int:
     """Epochs when the user names none: 2 for the small bundled starter, which already knows
     verse (4 took 345 s on a 2-core CPU for a 200-song corpus, 2 take 163 s and still beat it on
     validation loss; docs/benchmarks.md), else the TrainConfig default."""
-    return STARTER_EPOCHS if base.strip() == "starter" else TrainConfig.epochs
+    return STARTER_EPOCHS if base.strip() == STARTER else TrainConfig.epochs
 
 
 @dataclass
 class TrainConfig:
     """Everything that decides what a run computes (defaults are what `lyrictui train` uses)."""
 
-    base: str = "gpt2"
-    """Hub id, model folder, or `starter`."""
+    base: str = DEFAULT_BASE
+    """Hub id, model folder, or `starter` (`bases.default_base()` when the user names none)."""
     method: str = "full"
     """`full` fine-tune, or `lora` adapters (peft)."""
     epochs: int = 4

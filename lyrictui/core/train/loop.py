@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lyrictui.core.engine.hfcompat import cache_of, with_cache
+from lyrictui.core.engine.sampling import SamplingConfig
 from lyrictui.core.errors import LyricError
 from lyrictui.core.train import checkpoints
 from lyrictui.core.train.checkpoints import TrainState
@@ -162,6 +163,7 @@ class Loop:
         eos = self.tokenizer.eos_token_id
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         tokens: list[int] = []
+        knobs = SamplingConfig()  # samples read as the composer's lines will
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.config.seed)
             raw.eval()
@@ -172,9 +174,10 @@ class Loop:
                 for _ in range(self.config.sample_tokens):
                     out = raw(input_ids=ids, use_cache=True, **with_cache(raw, past))
                     past = cache_of(out)
-                    top, index = torch.topk(out.logits[0, -1].float() / 0.9, 50)
+                    top, index = torch.topk(out.logits[0, -1].float() / knobs.temperature,
+                                            knobs.top_k)
                     probs = torch.softmax(top, dim=-1)
-                    keep = torch.cumsum(probs, dim=-1) - probs < 0.95
+                    keep = torch.cumsum(probs, dim=-1) - probs < knobs.top_p
                     probs = probs * keep
                     token = int(index[torch.multinomial(probs / probs.sum(), 1)])
                     if token == eos:

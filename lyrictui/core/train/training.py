@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lyrictui.core.engine.sampling import SamplingConfig
 from lyrictui.core.errors import InvalidInput, LyricError
 from lyrictui.core.store import models
 from lyrictui.core.store.library import Library
@@ -206,7 +207,8 @@ def _train(library: Library, run_id: str, artist: Artist, config: TrainConfig, f
 
     def save_best(step: int, val_loss: float | None) -> None:
         models.save_folder(folder / BEST, model, tokenizer, method=config.method,
-                           info={"step": step, "val_loss": val_loss})
+                           info={"step": step, "val_loss": val_loss},
+                           generation=SamplingConfig().generation_defaults())
         library.update_run(run_id, best_val_loss=val_loss)
 
     loop = Loop(model=train_model, raw=model, tokenizer=tokenizer, optimizer=optimizer,
