@@ -1,13 +1,20 @@
-"""Fixtures shared by every test: a private LYRICTUI_HOME, no network, the real GPT-2 tokenizer.
+"""Fixtures shared by every test: a private LYRICTUI_HOME, no network, the real GPT-2 tokenizer,
+tiny GPT-2 models, a small lyric corpus and short training configs.
 
 No test reads the user's real config or library, and none touches the internet: the hub is
 offline, Genius is a local fake (tests/fakes/), models are tiny GPT-2 configs built here.
+Helpers are handed out as fixtures (`tiny_gpt2`, `add_corpus`, `tiny_config`, `read_events`),
+never imported from this file: pytest loads each conftest.py under its own rules.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,10 +75,71 @@ def build_tiny_gpt2(folder: Path, tokenizer, *, n_layer: int = 2, n_embd: int = 
     return folder
 
 
+@pytest.fixture(scope="session")
+def tiny_gpt2(gpt2_tokenizer) -> Callable[..., Path]:
+    """`tiny_gpt2(folder, n_layer=2, n_embd=64, n_positions=256, seed=0)`: save a tiny GPT-2
+    with the real tokenizer to `folder` and return it."""
+    def build(folder: Path, **shape: int) -> Path:
+        return build_tiny_gpt2(folder, gpt2_tokenizer, **shape)
+    return build
+
+
 @pytest.fixture
-def tiny_model_dir(tmp_path: Path, gpt2_tokenizer) -> Path:
+def tiny_model_dir(tmp_path: Path, tiny_gpt2) -> Path:
     """A tiny GPT-2 model folder (safetensors + config + tokenizer), usable as a base."""
-    return build_tiny_gpt2(tmp_path / "tiny-gpt2", gpt2_tokenizer)
+    return tiny_gpt2(tmp_path / "tiny-gpt2")
+
+
+# -- training: a corpus, short runs, their events ------------------------------------------------
+
+WORDS = ("love night fire heart rain money dream city baby time road light cold gold run away "
+         "tonight forever never know feel fall call alone again home stone young wild").split()
+
+
+def _add_corpus(library, name: str = "Test Band", songs: int = 14, seed: int = 0):
+    rng = random.Random(seed)
+    artist = library.add_artist(name, "imported")
+    for i in range(songs):
+        hook = " ".join(rng.choice(WORDS) for _ in range(4))
+        lines = [" ".join(rng.choice(WORDS) for _ in range(5)) for _ in range(3)]
+        text = "\n".join([lines[0], hook, lines[1], hook, lines[2], hook])
+        library.add_song(artist.id, f"song {i}", text)
+    return artist
+
+
+@pytest.fixture(scope="session")
+def add_corpus() -> Callable[..., Any]:
+    """`add_corpus(library, name="Test Band", songs=14, seed=0)`: an artist with short songs
+    built from a small vocabulary with a repeated hook, so a tiny model has something
+    learnable. Returns the artist."""
+    return _add_corpus
+
+
+def _tiny_config(base: Path, **overrides: Any):
+    from lyrictui.core.train.config import TrainConfig
+
+    values: dict[str, Any] = dict(base=str(base), block_size=32, batch_size=2, epochs=2,
+                                  lr=5e-3, device="cpu", sample_tokens=8, log_every=1)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> Callable[..., Any]:
+    """`tiny_config(base, **overrides)`: a TrainConfig for a run that takes a few seconds on a
+    CPU (short blocks, small batches, short samples)."""
+    return _tiny_config
+
+
+def _read_events(run_dir: Path) -> list[dict[str, Any]]:
+    lines = (Path(run_dir) / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+@pytest.fixture(scope="session")
+def read_events() -> Callable[[Path], list[dict[str, Any]]]:
+    """`read_events(run_dir)`: every event a run wrote, read independently of lyrictui."""
+    return _read_events
 
 
 def pytest_configure(config: pytest.Config) -> None:

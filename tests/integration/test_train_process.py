@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_tiny_gpt2
-from trainkit import add_corpus, read_events, tiny_config
 
 from lyrictui.core.store.library import Library
 from lyrictui.core.train import checkpoints, runs
@@ -23,8 +21,8 @@ TRAIN_ARGS = ["--block-size", "32", "--batch-size", "2", "--device", "cpu", "--l
 
 
 @pytest.fixture
-def base(tmp_path: Path, gpt2_tokenizer) -> Path:
-    return build_tiny_gpt2(tmp_path / "base", gpt2_tokenizer, n_embd=32, n_positions=64)
+def base(tmp_path: Path, tiny_gpt2) -> Path:
+    return tiny_gpt2(tmp_path / "base", n_embd=32, n_positions=64)
 
 
 def lyrictui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -47,7 +45,7 @@ def events_of(run_dir: Path) -> list[dict]:
 
 
 def test_a_run_killed_after_its_first_checkpoint_resumes_from_it_and_finishes(
-        library: Library, base: Path):
+        library: Library, base: Path, add_corpus):
     add_corpus(library)
     proc = subprocess.Popen(
         [sys.executable, "-m", "lyrictui", "train", "Test Band", "--base", str(base),
@@ -103,7 +101,8 @@ def _cli():
     return cli
 
 
-def test_a_detached_run_cancels_cleanly_with_a_checkpoint(library: Library, base: Path):
+def test_a_detached_run_cancels_cleanly_with_a_checkpoint(library: Library, base: Path,
+                                                          add_corpus, tiny_config):
     artist = add_corpus(library)
     config = tiny_config(base, epochs=50, patience=0, save_every=3)
     run_id = runs.start_detached(library, artist, config)
@@ -134,7 +133,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_two_processes_train_one_run_with_gloo(library: Library, base: Path):
+def test_two_processes_train_one_run_with_gloo(library: Library, base: Path, add_corpus,
+                                               read_events):
     """`torchrun --nproc-per-node 2` on a CPU: rank 0 owns the run, each rank takes its share
     of every batch (half the steps of one process)."""
     add_corpus(library, songs=20)

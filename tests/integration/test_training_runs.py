@@ -47,7 +47,7 @@ def check_schema(events: list[dict]) -> None:
 
 
 @pytest.fixture
-def small_base(tmp_path: Path, gpt2_tokenizer, tiny_gpt2) -> Path:
+def small_base(tmp_path: Path, tiny_gpt2) -> Path:
     return tiny_gpt2(tmp_path / "base", n_embd=32, n_positions=64)
 
 
@@ -170,7 +170,8 @@ def test_cancel_keeps_a_checkpoint_and_resume_matches_an_uninterrupted_run(
     assert again.best_val_loss == done.best_val_loss
 
 
-def test_lora_saves_only_the_adapter_and_loads_over_its_base(library, small_base, add_corpus, tiny_config):
+def test_lora_saves_only_the_adapter_and_loads_over_its_base(library, small_base, add_corpus,
+                                                             tiny_config):
     import torch
 
     from lyrictui.core.engine.modelload import load
@@ -280,7 +281,8 @@ def test_train_refuses_an_artist_without_songs_and_bad_options(library, small_ba
     assert library.list_runs() == []
 
 
-def test_runs_whose_process_died_are_marked_interrupted(library, small_base, add_corpus, tiny_config):
+def test_runs_whose_process_died_are_marked_interrupted(library, small_base, add_corpus,
+                                                         tiny_config):
     import time
 
     artist = add_corpus(library)
@@ -303,8 +305,8 @@ def test_runs_whose_process_died_are_marked_interrupted(library, small_base, add
 
 
 def test_epochs_default_to_two_for_the_starter_and_four_otherwise(tiny_model_dir) -> None:
-    from lyrictui.core.train.start import build_config
+    from lyrictui.commands.train import _config
 
-    assert build_config("starter", "full").epochs == 2
-    assert build_config(str(tiny_model_dir), "full").epochs == 4
-    assert build_config("starter", "full", epochs=5).epochs == 5
+    assert _config("starter", "full").epochs == 2
+    assert _config(str(tiny_model_dir), "full").epochs == 4
+    assert _config("starter", "full", epochs=5).epochs == 5

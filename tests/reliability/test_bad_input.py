@@ -27,7 +27,6 @@ from badinput_kit import (
     stock_library,
     trap_is_live,
 )
-from conftest import build_tiny_gpt2
 from fakes import FakeArtist, FakeGenius
 from fakes.genius_data import standard_catalog
 
@@ -179,9 +178,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory, gpt2_tokenizer) -> Path:
+def models(tmp_path_factory: pytest.TempPathFactory, gpt2_tokenizer,
+           tiny_gpt2) -> Path:
     folder = tmp_path_factory.mktemp("models")
-    good = build_tiny_gpt2(folder / "good", gpt2_tokenizer, n_layer=1, n_embd=32,
+    good = tiny_gpt2(folder / "good", n_layer=1, n_embd=32,
                            n_positions=64)
     truncated = folder / "truncated"
     shutil.copytree(good, truncated)

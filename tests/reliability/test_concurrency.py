@@ -32,8 +32,7 @@ from fakes.genius_data import synthetic_catalog
 from scrape_pack_kit import CHOIR, FIRST_ID, expected_choir
 from textual.notifications import Notify
 from textual.worker import Worker, WorkerState
-from train_faults_kit import TRAIN_ARGS, integrity, spawn, tiny_base
-from trainkit import add_corpus
+from train_faults_kit import TRAIN_ARGS, integrity, spawn
 
 from lyrictui.app import Services, make_app
 from lyrictui.core import config, paths
@@ -130,8 +129,8 @@ def output_failures(log: Path) -> list[str]:
 @pytest.mark.parametrize("plan", [pytest.param(APP_CI, id="ci"),
                                   pytest.param(APP_SLOW, id="slow", marks=pytest.mark.slow)])
 async def test_the_app_reads_while_a_scrape_and_a_training_run_write(
-        plan: AppPlan, tmp_path: Path, gpt2_tokenizer) -> None:
-    base = tiny_base(tmp_path / "base", gpt2_tokenizer)
+        plan: AppPlan, tmp_path: Path, add_corpus, tiny_base) -> None:
+    base = tiny_base(tmp_path / "base")
     library = Library()
     add_corpus(library, BAND)
     config.set_value("heartbeat_timeout", "4")  # so the run writes a heartbeat every second

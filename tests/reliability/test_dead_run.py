@@ -28,10 +28,8 @@ from train_faults_kit import (
     lyrictui,
     runs_json,
     spawn,
-    tiny_base,
     wait_for,
 )
-from trainkit import add_corpus
 
 from lyrictui.core.store import status
 from lyrictui.core.store.library import Library
@@ -41,8 +39,8 @@ TIMEOUT_S = 3
 
 
 @pytest.fixture
-def base(tmp_path: Path, gpt2_tokenizer) -> Path:
-    return tiny_base(tmp_path / "base", gpt2_tokenizer)
+def base(tmp_path: Path, tiny_base) -> Path:
+    return tiny_base(tmp_path / "base")
 
 
 def library_view(library: Library, artist_id: int) -> str:
@@ -73,7 +71,7 @@ async def training_screen_status(library: Library, run_id: str) -> str:
 
 
 def test_a_silently_dead_run_shows_interrupted_within_the_heartbeat_timeout_and_resumes(
-        library: Library, base: Path, tmp_path: Path):
+        library: Library, base: Path, tmp_path: Path, add_corpus):
     configured = lyrictui("config", "set", "heartbeat_timeout", str(TIMEOUT_S))
     assert configured.returncode == 0, configured.stderr
     artist = add_corpus(library)

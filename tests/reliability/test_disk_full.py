@@ -33,9 +33,7 @@ from train_faults_kit import (
     lyrictui,
     rows,
     temp_entries,
-    tiny_base,
 )
-from trainkit import add_corpus, tiny_config
 
 from lyrictui.core import paths
 from lyrictui.core.pack import packing
@@ -44,8 +42,8 @@ from lyrictui.core.train import checkpoints, runs, training
 
 
 @pytest.fixture
-def base(tmp_path: Path, gpt2_tokenizer) -> Path:
-    return tiny_base(tmp_path / "base", gpt2_tokenizer)
+def base(tmp_path: Path, tiny_base) -> Path:
+    return tiny_base(tmp_path / "base")
 
 
 def one_line_error(code: int, stdout: str, stderr: str) -> str:
@@ -81,7 +79,7 @@ def train_to_first_checkpoint(library: Library, run_id: str) -> None:
 
 
 def test_disk_full_while_packing_keeps_the_previous_dataset(
-        library: Library, base: Path, lyrictui_home: Path):
+        library: Library, base: Path, lyrictui_home: Path, add_corpus):
     artist = add_corpus(library)
     first = packing.pack(library, artist, base=str(base), block_size=32)
     before = [dict(r) for r in rows("SELECT * FROM datasets")]
@@ -108,7 +106,7 @@ def test_disk_full_while_packing_keeps_the_previous_dataset(
 
 
 def test_disk_full_while_checkpointing_keeps_the_last_checkpoint_resumable(
-        library: Library, base: Path, lyrictui_home: Path):
+        library: Library, base: Path, lyrictui_home: Path, add_corpus, tiny_config):
     artist = add_corpus(library)
     # Checkpoints every 2 steps, evaluation (and the best weights) only at the end.
     run = runs.create_run(library, artist, tiny_config(base, epochs=3, save_every=2,
@@ -137,7 +135,9 @@ def test_disk_full_while_checkpointing_keeps_the_last_checkpoint_resumable(
     assert [m["run_id"] for m in assert_models_complete()] == [run.id]
 
 
-def _previous_model(library: Library, base: Path):
+@pytest.fixture
+def previous_model(library: Library, base: Path, add_corpus, tiny_config):
+    """An artist with one trained model: (artist, model)."""
     artist = add_corpus(library)
     first = runs.create_run(library, artist, tiny_config(base, epochs=1))
     training.execute_run(library, first.id)
@@ -155,8 +155,8 @@ def _previous_model_intact(model) -> None:
 
 
 def test_disk_full_while_saving_the_model_keeps_the_previous_model(
-        library: Library, base: Path, lyrictui_home: Path):
-    artist, previous = _previous_model(library, base)
+        library: Library, base: Path, lyrictui_home: Path, previous_model):
+    artist, previous = previous_model
 
     disk = FullDisk(lyrictui_home, at="/models/.", after=0)
     result = lyrictui("train", artist.name, "--base", str(base), "--epochs", "1", *TRAIN_ARGS,
@@ -181,8 +181,8 @@ def test_disk_full_while_saving_the_model_keeps_the_previous_model(
 
 @pytest.mark.slow
 def test_disk_full_while_saving_the_best_weights_keeps_the_previous_model(
-        library: Library, base: Path, lyrictui_home: Path):
-    artist, previous = _previous_model(library, base)
+        library: Library, base: Path, lyrictui_home: Path, previous_model):
+    artist, previous = previous_model
 
     uninstall = install(FullDisk(lyrictui_home, at="/.best.tmp", after=50_000))
     try:
@@ -216,7 +216,8 @@ def _can_mount_tmpfs() -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs `unshare -rm` to mount a tmpfs")
 def test_a_real_full_tmpfs_while_checkpointing(library: Library, base: Path,
-                                               lyrictui_home: Path, tmp_path: Path):
+                                               lyrictui_home: Path, tmp_path: Path, add_corpus,
+                                               tiny_config):
     """The same as the checkpoint case, on a real filesystem that is full: the data home is a
     tmpfs (in a private mount namespace) with room for what it holds and 4 MB more, less than
     one checkpoint, so safetensors' own (native) writer hits ENOSPC."""

@@ -41,9 +41,7 @@ from train_faults_kit import (
     runs_json,
     spawn,
     temp_entries,
-    tiny_base,
 )
-from trainkit import add_corpus
 
 from lyrictui.core import paths
 from lyrictui.core.store.library import Library
@@ -74,7 +72,8 @@ class Kill:
 class Chain:
     """One run, trained by a sequence of processes that are killed one after the other."""
 
-    def __init__(self, library: Library, base: Path, number: int, tmp: Path) -> None:
+    def __init__(self, library: Library, base: Path, number: int, tmp: Path,
+                 add_corpus) -> None:
         self.library, self.number = library, number
         self.artist = add_corpus(library, f"Band {number}", seed=number)
         self.train_args = ["train", self.artist.name, "--base", str(base), "--epochs",
@@ -316,8 +315,8 @@ def _changed_since(path: Path, moment: float) -> bool:
     return max(info.st_mtime, info.st_ctime) >= moment
 
 
-def run_chains(library: Library, base: Path, tmp: Path, *, kills: int, per_chain: int,
-               seed: int, plan: tuple[str, ...] = ()) -> list[Kill]:
+def run_chains(library: Library, base: Path, tmp: Path, add_corpus, *, kills: int,
+               per_chain: int, seed: int, plan: tuple[str, ...] = ()) -> list[Kill]:
     """Kill `kills` processes: runs of up to `per_chain` kills each, each run then finished.
 
     Kills follow `plan`; past its end, each run's first kill aims at its startup and the
@@ -331,7 +330,7 @@ def run_chains(library: Library, base: Path, tmp: Path, *, kills: int, per_chain
     done: list[Kill] = []
     chains = 0
     while len(done) < kills:
-        chain = Chain(library, base, chains, tmp)
+        chain = Chain(library, base, chains, tmp, add_corpus)
         chains += 1
         for index in range(min(per_chain, kills - len(done))):
             target = planned.pop(0) if planned else ("startup" if index == 0
@@ -356,13 +355,13 @@ def run_chains(library: Library, base: Path, tmp: Path, *, kills: int, per_chain
 
 
 @pytest.fixture
-def base(tmp_path: Path, gpt2_tokenizer) -> Path:
-    return tiny_base(tmp_path / "base", gpt2_tokenizer)
+def base(tmp_path: Path, tiny_base) -> Path:
+    return tiny_base(tmp_path / "base")
 
 
 def test_training_killed_at_seeded_moments_resumes_to_one_complete_model(
-        library: Library, base: Path, tmp_path: Path):
-    kills = run_chains(library, base, tmp_path, kills=3, per_chain=3, seed=1,
+        library: Library, base: Path, tmp_path: Path, add_corpus):
+    kills = run_chains(library, base, tmp_path, add_corpus, kills=3, per_chain=3, seed=1,
                        plan=("startup", "checkpoint", "publish"))
     assert len(kills) == 3
     # The kill aimed at a checkpoint write died in one, or (if the write was quicker than
@@ -371,8 +370,9 @@ def test_training_killed_at_seeded_moments_resumes_to_one_complete_model(
 
 
 @pytest.mark.slow
-def test_training_killed_at_24_seeded_moments(library: Library, base: Path, tmp_path: Path):
-    kills = run_chains(library, base, tmp_path, kills=24, per_chain=6, seed=7)
+def test_training_killed_at_24_seeded_moments(library: Library, base: Path, tmp_path: Path,
+                                              add_corpus):
+    kills = run_chains(library, base, tmp_path, add_corpus, kills=24, per_chain=6, seed=7)
     assert len(kills) == 24
     landed = {k.landed for k in kills}
     assert {"writing a checkpoint", "publishing the model", "saving the best weights"} <= landed

@@ -25,7 +25,6 @@ from badinput_kit import (
     stock_library,
     trap_is_live,
 )
-from conftest import build_tiny_gpt2
 from fakes import FakeArtist, FakeGenius, FakeSong
 from fakes.genius_data import standard_catalog
 
@@ -267,8 +266,9 @@ def test_no_shell_and_no_pickle_anywhere_in_the_source() -> None:
     assert starts, "the detached training start was not found: is the scan looking?"
 
 
-def test_a_pickle_beside_safetensors_is_never_opened(tmp_path: Path, gpt2_tokenizer) -> None:
-    folder = build_tiny_gpt2(tmp_path / "both", gpt2_tokenizer, n_layer=1, n_embd=32,
+def test_a_pickle_beside_safetensors_is_never_opened(tmp_path: Path, gpt2_tokenizer,
+                                                     tiny_gpt2) -> None:
+    folder = tiny_gpt2(tmp_path / "both", n_layer=1, n_embd=32,
                              n_positions=64)
     marker = tmp_path / "PICKLE-WAS-OPENED"
     pickle_only_model(tmp_path / "p", gpt2_tokenizer, marker)

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import build_tiny_gpt2
-
 from lyrictui.core import paths
 from lyrictui.core.train import checkpoints
 
@@ -23,11 +21,6 @@ TRAIN_ARGS = ["--block-size", "32", "--batch-size", "2", "--device", "cpu", "--l
               "--log-every", "1"]
 CHECKPOINT_FILES = ("trainable.safetensors", "optimizer.safetensors", "rng.safetensors",
                     "state.json")
-
-
-def tiny_base(folder: Path, tokenizer) -> Path:
-    """The smallest GPT-2 that still trains: one layer, 32 wide, a 64-token window."""
-    return build_tiny_gpt2(folder, tokenizer, n_layer=1, n_embd=32, n_positions=64)
 
 
 def lyrictui(*args: str, env: dict[str, str] | None = None,

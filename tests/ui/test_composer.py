@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from conftest import build_tiny_gpt2
 
 from lyrictui.app import Services, make_app
 from lyrictui.core import paths
@@ -22,11 +21,11 @@ SIZE = (100, 30)
 
 
 @pytest.fixture
-def stocked(gpt2_tokenizer) -> Library:
+def stocked(tiny_gpt2) -> Library:
     lib = Library()
     artist = lib.add_artist("Tiny Band", "imported")
     lib.add_song(artist.id, "One", "hello there my friend", source_key="1")
-    folder = build_tiny_gpt2(paths.models_dir(artist.slug) / "tiny", gpt2_tokenizer)
+    folder = tiny_gpt2(paths.models_dir(artist.slug) / "tiny")
     lib.add_model("tiny", artist.id, base="gpt2", method="full", path=str(folder),
                   val_loss=5.0, perplexity=148.0, size_bytes=paths.dir_size(folder))
     return lib

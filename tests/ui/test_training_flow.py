@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-from trainkit import add_corpus
-
 from lyrictui.app import Services, make_app
 from lyrictui.core.store.library import Library
 from lyrictui.dialogs.train_options import TrainOptionsDialog
@@ -27,7 +25,7 @@ async def wait_until(pilot, condition, timeout: float, what: str) -> None:
         await pilot.pause(0.1)
 
 
-async def test_train_watch_then_compose(tiny_model_dir) -> None:
+async def test_train_watch_then_compose(tiny_model_dir, add_corpus) -> None:
     library = Library()
     artist = add_corpus(library, "Test Band")
     seen: list = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TOKENIZER_DIR
 
 from lyrictui.core.engine.decoding import Decoder
 from lyrictui.core.engine.gpt2fast import LEFT, LINEAR, PACKED, FastGPT2, packing_works, supports
@@ -21,11 +20,8 @@ SONG = "[Chorus]\nWe ride the night until the morning light\nAnd every road is c
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import GPT2TokenizerFast
-
-    return GPT2TokenizerFast(vocab=str(TOKENIZER_DIR / "vocab.json"),
-                             merges=str(TOKENIZER_DIR / "merges.txt"))
+def tokenizer(gpt2_tokenizer):
+    return gpt2_tokenizer
 
 
 def save_gpt2(folder: Path, tokenizer, **overrides) -> Path:

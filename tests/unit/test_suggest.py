@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import TOKENIZER_DIR, build_tiny_gpt2
 
 from lyrictui.core.engine.hfcompat import quiet_peft
 from lyrictui.core.engine.suggest import Suggester
@@ -25,28 +24,20 @@ WORDS = [" day", " way", " say", " night", " light", " I", " run", " go", " we"]
 
 @pytest.fixture(scope="module")
 def tokenizer(gpt2_tokenizer):
-    if len(gpt2_tokenizer) == 50257:
-        return gpt2_tokenizer
-    # The shared fixture passes transformers-4 argument names, which transformers 5 ignores.
-    from transformers import GPT2TokenizerFast
-
-    tok = GPT2TokenizerFast(vocab=str(TOKENIZER_DIR / "vocab.json"),
-                            merges=str(TOKENIZER_DIR / "merges.txt"))
-    tok.pad_token = tok.eos_token
-    return tok
+    return gpt2_tokenizer
 
 
 @pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory, tokenizer) -> Path:
-    return build_tiny_gpt2(tmp_path_factory.mktemp("m") / "tiny", tokenizer)
+def tiny_dir(tmp_path_factory, tiny_gpt2) -> Path:
+    return tiny_gpt2(tmp_path_factory.mktemp("m") / "tiny")
 
 
-def controlled_model(folder: Path, tokenizer, logits: dict[str, float]) -> Path:
+def controlled_model(folder: Path, tiny_gpt2, tokenizer, logits: dict[str, float]) -> Path:
     """A tiny GPT-2 whose next-token logits are `logits` (text -> logit, 0 elsewhere), always."""
     import torch
     from transformers import GPT2LMHeadModel
 
-    build_tiny_gpt2(folder, tokenizer, seed=1)
+    tiny_gpt2(folder, seed=1)
     model = GPT2LMHeadModel.from_pretrained(folder)
     with torch.no_grad():
         # ln_f outputs its bias e0 whatever the input, so logits = column 0 of the tied embedding.
@@ -62,9 +53,9 @@ def controlled_model(folder: Path, tokenizer, logits: dict[str, float]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def words_dir(tmp_path_factory, tokenizer) -> Path:
+def words_dir(tmp_path_factory, tiny_gpt2, tokenizer) -> Path:
     logits = {w: 20.0 for w in WORDS} | {"\n": 21.0}
-    return controlled_model(tmp_path_factory.mktemp("w") / "words", tokenizer, logits)
+    return controlled_model(tmp_path_factory.mktemp("w") / "words", tiny_gpt2, tokenizer, logits)
 
 
 @pytest.fixture(scope="module")
@@ -268,11 +259,11 @@ def test_next_words_with_probabilities(words_engine):
         assert all(0.07 < p < 0.1 for p in probs)
 
 
-def test_next_word_spans_several_tokens(tmp_path, tokenizer):
+def test_next_word_spans_several_tokens(tmp_path, tiny_gpt2, tokenizer):
     pieces = tokenizer.encode(" Drizzy")
     assert len(pieces) >= 2
     first, rest = tokenizer.decode(pieces[:1]), tokenizer.decode(pieces[1:2])
-    folder = controlled_model(tmp_path / "m", tokenizer, {first: 20.0, rest: 21.0})
+    folder = controlled_model(tmp_path / "m", tiny_gpt2, tokenizer, {first: 20.0, rest: 21.0})
     choices = Suggester.load(str(folder)).next_words("I call", 3)
     assert choices[0].word.startswith((first + rest).strip())
 
