@@ -13,7 +13,13 @@ from lyrictui.core.store.library import Library
 
 
 def open_library() -> Library:
-    return Library()
+    """The library, with the demo artist made on first use (as the app does), so every command
+    finds it on a fresh home; unless the user removed it or LYRICTUI_NO_DEMO is set."""
+    from lyrictui.core.sources.demo import ensure_demo
+
+    library = Library()
+    ensure_demo(library)
+    return library
 
 
 # json.dumps escapes C0 controls but, with ensure_ascii=False, writes C1 ones (U+009B is CSI

@@ -1,7 +1,8 @@
-"""Draft commands: list, show, export and delete what was written in the composer."""
+"""Draft commands: list, show, write, append, export and delete drafts (the composer's too)."""
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 
 from lyrictui.commands.common import echo_json, open_library, safe
 from lyrictui.core.compose import drafts as drafts_mod
+from lyrictui.core.errors import InvalidInput
 
 
 @click.group(invoke_without_command=True)
@@ -47,6 +49,59 @@ def export(draft_id: int, file: Path, fmt: str | None) -> None:
     """Write a draft to FILE as plain text or Markdown."""
     written = drafts_mod.export(open_library().get_draft(draft_id), file, fmt)
     click.echo(f"Wrote {written}")
+
+
+def _read_text(file: str) -> str:
+    """The text of FILE, or of stdin for "-", read up to the draft size cap."""
+    limit = drafts_mod.MAX_DRAFT_CHARS + 1
+    try:
+        if file == "-":
+            text = sys.stdin.read(limit)
+        else:
+            with open(Path(file).expanduser(), encoding="utf-8", errors="replace") as fh:
+                text = fh.read(limit)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror or exc}") from None
+    return drafts_mod.check_text(text)
+
+
+TEXT_OPTION = click.option("--file", "-f", "file", default="-", show_default=True,
+                           help="Read the text from this file (- reads stdin).")
+
+
+@drafts.command(name="new")
+@TEXT_OPTION
+def new(file: str) -> None:
+    """Start a draft with the text of FILE (or stdin); prints its id."""
+    text = _read_text(file)
+    draft = open_library().save_draft(None, title=drafts_mod.title_of(text), text=text)
+    click.echo(f'Draft {draft.id} "{safe(draft.title)}" saved.')
+
+
+@drafts.command(name="write")
+@click.argument("draft_id", type=int)
+@TEXT_OPTION
+def write(draft_id: int, file: str) -> None:
+    """Replace a draft's text with the text of FILE (or stdin)."""
+    lib = open_library()
+    draft = lib.get_draft(draft_id)
+    text = _read_text(file)
+    saved = lib.save_draft(draft.id, title=drafts_mod.title_of(text), text=text,
+                           artist_id=draft.artist_id, model_id=draft.model_id)
+    click.echo(f'Draft {saved.id} "{safe(saved.title)}" saved.')
+
+
+@drafts.command(name="append")
+@click.argument("draft_id", type=int)
+@TEXT_OPTION
+def append(draft_id: int, file: str) -> None:
+    """Add the text of FILE (or stdin) to the end of a draft, as new lines."""
+    lib = open_library()
+    draft = lib.get_draft(draft_id)
+    text = drafts_mod.check_text(drafts_mod.appended(draft.text, _read_text(file)))
+    saved = lib.save_draft(draft.id, title=drafts_mod.title_of(text), text=text,
+                           artist_id=draft.artist_id, model_id=draft.model_id)
+    click.echo(f'Draft {saved.id} "{safe(saved.title)}" saved.')
 
 
 @drafts.command(name="rm")

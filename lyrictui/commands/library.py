@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from lyrictui.commands.common import echo_json, open_library, safe
 from lyrictui.core import config as config_mod
 from lyrictui.core import paths
-from lyrictui.core.sources.demo import ensure_demo
 from lyrictui.core.store.status import dataset_status, model_status
 
 
@@ -16,8 +17,7 @@ from lyrictui.core.store.status import dataset_status, model_status
 def artists(as_json: bool) -> None:
     """List the artists in the library."""
     lib = open_library()
-    ensure_demo(lib)  # first start: the demo artist, unless the user removed it
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in lib.summaries():
         rows.append(
             {
@@ -69,6 +69,17 @@ def remove(name: str, yes: bool) -> None:
     click.echo(f'Removed "{safe(artist.name)}": {kept + skipped} songs, {paths.human_size(freed)} freed.')
 
 
+@click.command()
+@click.argument("name")
+@click.argument("new_name")
+def rename(name: str, new_name: str) -> None:
+    """Rename artist NAME to NEW_NAME (its folder keeps its name)."""
+    lib = open_library()
+    artist = lib.get_artist(name)
+    renamed = lib.rename_artist(artist.id, new_name)
+    click.echo(f'Renamed "{safe(artist.name)}" to "{safe(renamed.name)}".')
+
+
 @click.group(invoke_without_command=True)
 @click.pass_context
 def config(ctx: click.Context) -> None:
@@ -100,4 +111,4 @@ def path() -> None:
     click.echo(str(paths.config_path()))
 
 
-COMMANDS = [artists, remove, config]
+COMMANDS = [artists, rename, remove, config]

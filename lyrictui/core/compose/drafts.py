@@ -21,6 +21,24 @@ def title_of(text: str) -> str:
     return UNTITLED
 
 
+MAX_DRAFT_CHARS = 1_000_000  # a song is a few thousand; a draft this size is a mistake
+
+
+def check_text(text: str) -> str:
+    """Text given for a draft (from a file or stdin): normalised newlines, within the cap."""
+    if len(text) > MAX_DRAFT_CHARS:
+        raise InvalidInput(f"that text has {len(text):,} characters; a draft holds at most "
+                           f"{MAX_DRAFT_CHARS:,}: split it into several drafts")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def appended(old: str, new: str) -> str:
+    """`new` added after `old` as lines of their own (one newline between, none doubled)."""
+    if not old.strip():
+        return new
+    return old.rstrip("\n") + "\n" + new
+
+
 def render(draft: Draft, fmt: str) -> str:
     """The draft as plain text, or Markdown with hard line breaks and headers in bold."""
     if fmt not in FORMATS:

@@ -66,8 +66,11 @@ def _starter_card(folder: Path) -> dict:
 
 
 def _demo_artist(library: Library) -> Artist | None:
+    """The demo artist, found by its source: the user may have renamed it."""
     found = library.find_artist(DEMO_NAME)
-    return found if found is not None and found.source == DEMO_SOURCE else None
+    if found is not None and found.source == DEMO_SOURCE:
+        return found
+    return next((a for a in library.list_artists() if a.source == DEMO_SOURCE), None)
 
 
 def _register_starter(library: Library, artist: Artist, *, add: bool) -> None:
