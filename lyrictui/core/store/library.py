@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import shutil
 import sqlite3
 import time
@@ -17,6 +18,7 @@ from typing import Any
 from lyrictui.core import paths
 from lyrictui.core.errors import InvalidInput, NotFound
 from lyrictui.core.names import clean_name, fold, slugify
+from lyrictui.core.procs import pid_alive
 from lyrictui.core.store.db import Database
 from lyrictui.core.store.records import (
     SOURCES,
@@ -128,9 +130,32 @@ class Library:
             conn.execute("UPDATE artists SET name = ? WHERE id = ?", (new_name, artist_id))
         return self.artist_by_id(artist_id)
 
+    def training_runs(self, artist_id: int) -> list[Run]:
+        """The artist's runs whose process is alive now: a fresh heartbeat, a live pid on an
+        active row, or a run folder whose lock some process holds (a worker stopped with
+        SIGSTOP, or one marked interrupted while it still lives)."""
+        alive = []
+        for run in self.list_runs(artist_id):
+            active = run.status in ACTIVE_RUNS and (
+                time.time() - (run.heartbeat_at or run.started_at) <= _heartbeat_timeout()
+                or (run.pid is not None and run.pid != os.getpid() and pid_alive(run.pid)))
+            if active or _run_lock_held(run):
+                alive.append(run)
+        return alive
+
     def delete_artist(self, artist_id: int) -> int:
-        """Delete the artist's rows, then its folder; returns the bytes freed on disk."""
+        """Delete the artist's rows, then its folder; returns the bytes freed on disk.
+
+        Refused while one of the artist's runs trains: its process would go on writing into
+        the deleted folder, vanish from `runs` and `cancel`, and hand its model to the next
+        artist given the same name (same slug, and SQLite may reuse the id)."""
         artist = self.artist_by_id(artist_id)
+        busy = self.training_runs(artist_id)
+        if busy:
+            run = busy[0]
+            raise InvalidInput(
+                f'"{artist.name}" is training (run {run.id}, pid {run.pid or "starting"}): '
+                f"stop it first with `lyrictui cancel {run.id}`, then remove the artist")
         folder = paths.artist_dir(artist.slug)
         freed = paths.dir_size(folder)
         with self.db.write() as conn:
@@ -474,3 +499,37 @@ def fingerprint_songs(content_hashes: Iterable[str]) -> str:
     for value in content_hashes:
         digest.update(value.encode("ascii") + b"\n")
     return digest.hexdigest()
+
+
+ACTIVE_RUNS = ("queued", "running")
+
+
+def _heartbeat_timeout() -> float:
+    from lyrictui.core.store.status import heartbeat_timeout  # status imports this module
+
+    return heartbeat_timeout()
+
+
+def _run_lock_held(run: Run) -> bool:
+    """Whether a live process holds the run folder's lock (the worker keeps it for its life;
+    the same probe as core/train/runs.lock_held, which this layer cannot import)."""
+    try:
+        lock = paths.inside_home(Path(run.dir)) / ".lock"
+    except InvalidInput:
+        return False
+    if not lock.is_file():
+        return False
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: the pid and heartbeat tell
+        return False
+    try:
+        fh = open(lock, "a+")  # noqa: SIM115 - closed below
+    except OSError:
+        return False
+    with fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+    return False
