@@ -8,7 +8,7 @@ transformers or datasets, so the first screen appears at once.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -22,21 +22,15 @@ from lyrictui.screens.composer import ComposerScreen
 from lyrictui.screens.help import HelpScreen
 from lyrictui.screens.library import LibraryScreen
 from lyrictui.screens.training import TrainingScreen
+from lyrictui.services import LyricAppServices, Services
+
+__all__ = ["LyricApp", "Services", "make_app"]
 
 SECTIONS = {
     "library": ("Library", "Artists, their songs, datasets and models"),
     "training": ("Training", "Follow, cancel and resume fine-tuning runs"),
     "composer": ("Composer", "Write a song with next-line suggestions"),
 }
-
-
-@dataclass
-class Services:
-    """What the app works with; tests hand in their own (a library in a temp home, fakes)."""
-
-    library: Library = field(default_factory=Library)
-    engines: dict[str, object] = field(default_factory=dict)
-    """Suggestion engines by model folder, loaded once and kept warm across screens."""
 
 
 class LyricApp(App[None]):
@@ -88,6 +82,11 @@ class LyricApp(App[None]):
 
     def on_unmount(self) -> None:
         self.library.close()
+
+
+if TYPE_CHECKING:
+    # mypy checks here that LyricApp gives screens what `lyric_app()` promises them.
+    _satisfies: type[LyricAppServices] = LyricApp
 
 
 def make_app(services: Services | None = None) -> LyricApp:

@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,17 +20,23 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Label, Select, Static
+from textual.widgets import Footer, Header, Label, Static
 from textual.worker import get_current_worker
 
 from lyrictui.core import prosody
 from lyrictui.core.compose import drafts as drafts_mod
+from lyrictui.core.engine.sampling import SamplingConfig
 from lyrictui.core.errors import Cancelled, LyricError
 from lyrictui.dialogs.open_draft import OpenDraftDialog
 from lyrictui.dialogs.text_prompt import TextPromptDialog
+from lyrictui.services import lyric_app
 from lyrictui.widgets.line_gutter import LineGutter
+from lyrictui.widgets.model_picker import ModelChoice, ModelPicker
 from lyrictui.widgets.song_editor import SongEditor
 from lyrictui.widgets.suggestion_list import ShownCandidate, SuggestionList
+
+if TYPE_CHECKING:
+    from lyrictui.core.engine.suggest import Suggester
 
 AUTOSAVE_DELAY_S = 1.0
 AUTOSAVE_MAX_S = 5.0
@@ -46,16 +53,6 @@ NO_MODEL_TEXT = (
     "public-domain verse: it works offline but writes generic verse). For lines in an artist's "
     "style, add the artist in the Library and train: lyrictui train NAME (best on a GPU)."
 )
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """One entry of the model picker."""
-
-    key: str  # model id, or "starter"
-    label: str
-    path: str
-    artist_id: int | None
 
 
 class ComposerScreen(Screen[None]):
@@ -103,20 +100,16 @@ class ComposerScreen(Screen[None]):
     @dataclass
     class EngineReady(Message):
         key: str
-        engine: object
-
-    @dataclass
-    class ChoicesLoaded(Message):
-        choices: list[ModelChoice]
+        engine: Suggester
 
     def __init__(self) -> None:
         super().__init__()
         self.draft_id: int | None = None
         self.choice: ModelChoice | None = None
-        self.choices: dict[str, ModelChoice] = {}
+        self._wanted_model: str | None = None
         self.rhyme_line: int | None = None
         self.syllable_target: int | None = None
-        self.temperature_index = TEMPERATURES.index(0.9)
+        self.temperature_index = TEMPERATURES.index(SamplingConfig.temperature)
         self.word_mode = False
         self._autosave: Timer | None = None
         self._suggest_timer: Timer | None = None
@@ -130,7 +123,7 @@ class ComposerScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="composer-top"):
-            yield Select[str]([], prompt="Choose a model", id="model-picker", allow_blank=True)
+            yield ModelPicker(id="model-picker", wanted=self._wanted_model)
             yield Label("", id="composer-locks")
         with Horizontal(id="composer-body"):
             yield LineGutter(id="gutter")
@@ -145,69 +138,29 @@ class ComposerScreen(Screen[None]):
     def on_mount(self) -> None:
         editor = self.query_one(SongEditor)
         self.watch(editor, "scroll_y", self._sync_gutter, init=False)
-        self.load_choices()
         self._show_locks()
         editor.focus()
 
     def on_screen_resume(self) -> None:
-        self.load_choices()
+        self.query_one(ModelPicker).reload()
 
     def _sync_gutter(self, scroll_y: float) -> None:
-        self.query_one(LineGutter).offset = int(scroll_y)
+        self.query_one(LineGutter).top_line = int(scroll_y)
 
     # -- models ----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="model-choices", exit_on_error=False,
-          description="Listing models")
-    def load_choices(self) -> None:
-        from lyrictui.core.paths import starter_dir
-
-        library = self.app.library  # type: ignore[attr-defined]
-        artists = {a.id: a.name for a in library.list_artists()}
-        choices = [
-            ModelChoice(m.id, f"{artists.get(m.artist_id, '?')} — {m.method}"
-                        + (f", ppl {m.perplexity:.0f}" if m.perplexity else ""),
-                        m.path, m.artist_id)
-            for m in library.list_models()
-        ]
-        starter = starter_dir()
-        if (starter / "model.safetensors").exists() and not any(
-            Path(c.path) == starter for c in choices
-        ):
-            choices.append(ModelChoice("starter", "Starter (small demo model)", str(starter), None))
-        self.post_message(self.ChoicesLoaded(choices))
-
-    def on_composer_screen_choices_loaded(self, message: ChoicesLoaded) -> None:
-        self.choices = {c.key: c for c in message.choices}
-        picker = self.query_one("#model-picker", Select)
-        current = picker.value
-        picker.set_options([(c.label, c.key) for c in message.choices])
-        wanted = getattr(self, "_wanted", None)
-        if wanted in self.choices:
-            picker.value = wanted
-            self._wanted = None
-        elif isinstance(current, str) and current in self.choices:
-            picker.value = current
-        elif self.choice is None and message.choices:
-            trained = [c for c in message.choices if c.key != "starter"]
-            picker.value = (trained or message.choices)[0].key
-
     def select_model(self, key: str) -> None:
-        """Pick a model by id (the Library's compose action); loads the list first if needed."""
-        self._wanted = key
-        if key in self.choices:
-            self.query_one("#model-picker", Select).value = key
+        """Pick a model by id (the Library's compose action, maybe before this screen is
+        composed: then the picker starts from it)."""
+        pickers = self.query(ModelPicker)
+        if pickers:
+            pickers.first().select_model(key)
         else:
-            self.load_choices()
+            self._wanted_model = key
 
-    @on(Select.Changed, "#model-picker")
-    def model_picked(self, event: Select.Changed) -> None:
-        if not isinstance(event.value, str) or event.value not in self.choices:
-            return
-        choice = self.choices[event.value]
-        if self.choice == choice:
-            return
-        self.choice = choice
+    @on(ModelPicker.Picked)
+    def model_picked(self, message: ModelPicker.Picked) -> None:
+        choice = self.choice = message.choice
         self.set_class(choice.key == "starter", "-starter")
         self._status(f"Loading {choice.label}…")
         self.query_one(SuggestionList).loading = True
@@ -218,8 +171,8 @@ class ComposerScreen(Screen[None]):
     def load_engine(self, choice: ModelChoice) -> None:
         from lyrictui.core.engine.suggest import Suggester
 
-        engines = self.app.services.engines  # type: ignore[attr-defined]
-        library = self.app.library  # type: ignore[attr-defined]
+        engines = lyric_app(self).services.engines
+        library = lyric_app(self).library
         try:
             engine = engines.get(choice.path)
             if engine is None:
@@ -230,7 +183,7 @@ class ComposerScreen(Screen[None]):
         except LyricError as exc:
             self.post_message(self.SuggestFailed(str(exc)))
             return
-        engines[choice.path] = engine
+        engines.put(choice.path, engine)
         self.post_message(self.EngineReady(choice.key, engine))
 
     def on_composer_screen_engine_ready(self, message: EngineReady) -> None:
@@ -243,10 +196,10 @@ class ComposerScreen(Screen[None]):
             self.schedule_suggest(0)
 
     @property
-    def engine(self) -> object | None:
+    def engine(self) -> Suggester | None:
         if self.choice is None:
             return None
-        return self.app.services.engines.get(self.choice.path)  # type: ignore[attr-defined]
+        return lyric_app(self).services.engines.get(self.choice.path)
 
     # -- typing ----------------------------------------------------------------------------
 
@@ -300,9 +253,9 @@ class ComposerScreen(Screen[None]):
         self._status("Thinking…" if not self.word_mode else "Looking for next words…")
         self.generate(engine, context, self._request_options(editor.text), self._cancel)
 
-    def _request_options(self, text: str) -> dict:
+    def _request_options(self, text: str) -> dict[str, Any]:
         lines = text.split("\n")
-        options: dict = {"temperature": TEMPERATURES[self.temperature_index]}
+        options: dict[str, Any] = {"temperature": TEMPERATURES[self.temperature_index]}
         if self.rhyme_line is not None and self.rhyme_line < len(lines):
             last_words = prosody.words(lines[self.rhyme_line])
             if last_words:
@@ -313,17 +266,17 @@ class ComposerScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="suggest", exit_on_error=False,
           description="Suggesting lines")
-    def generate(self, engine, context: str, options: dict, cancel: threading.Event) -> None:
+    def generate(self, engine: Suggester, context: str, options: dict[str, Any],
+                 cancel: threading.Event) -> None:
         worker = get_current_worker()
         try:
             if self.word_mode:
-                found = engine.next_words(context, k=8)
                 shown = [ShownCandidate(w.word, prosody.line_syllables(w.word),
-                                        f"{100 * w.probability:.0f} %") for w in found]
+                                        f"{100 * w.probability:.0f} %")
+                         for w in engine.next_words(context, k=8)]
             else:
-                found = engine.suggest(context, n=5, cancel=cancel, **options)
-                shown = [ShownCandidate(c.text, c.syllables, c.rhyme_key, c.verbatim)
-                         for c in found]
+                shown = [ShownCandidate(c.text, c.syllables, c.rhyme_key, bool(c.verbatim))
+                         for c in engine.suggest(context, n=5, cancel=cancel, **options)]
         except Cancelled:
             return
         except LyricError as exc:
@@ -422,7 +375,7 @@ class ComposerScreen(Screen[None]):
         text = self._text
         if text == self._saved_text or (not text.strip() and self.draft_id is None):
             return
-        library = self.app.library  # type: ignore[attr-defined]
+        library = lyric_app(self).library
         draft = library.save_draft(
             self.draft_id, title=drafts_mod.title_of(text), text=text,
             artist_id=self.choice.artist_id if self.choice else None,
@@ -434,7 +387,7 @@ class ComposerScreen(Screen[None]):
     @work(exclusive=True, group="drafts", exit_on_error=False)
     async def action_open_draft(self) -> None:
         self.action_save()
-        library = self.app.library  # type: ignore[attr-defined]
+        library = lyric_app(self).library
         draft_id = await self.app.push_screen_wait(OpenDraftDialog(library.list_drafts()))
         if draft_id is None:
             return
@@ -458,7 +411,7 @@ class ComposerScreen(Screen[None]):
         if self.draft_id is None:
             self.notify("Nothing to export yet: write a line first.", severity="warning")
             return
-        library = self.app.library  # type: ignore[attr-defined]
+        library = lyric_app(self).library
         draft = library.get_draft(self.draft_id)
         suggested = Path.home() / f"{drafts_mod.safe_file_stem(draft.title)}.txt"
         target = await self.app.push_screen_wait(

@@ -4,32 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker
 
 from lyrictui.core import config, paths
 from lyrictui.core.errors import LyricError
 from lyrictui.core.names import clean_name, plural
 from lyrictui.core.store.library import Library
 from lyrictui.core.store.records import Artist, ArtistSummary
+from lyrictui.core.train.start import TrainChoice
 from lyrictui.dialogs.add_artist import AddArtistDialog, ScrapeRequest
 from lyrictui.dialogs.choice import ChoiceDialog
 from lyrictui.dialogs.confirm import ConfirmDialog
 from lyrictui.dialogs.import_files import ImportFilesDialog, ImportRequest
 from lyrictui.dialogs.text_prompt import TextPromptDialog
 from lyrictui.dialogs.train_options import TrainOptionsDialog
+from lyrictui.screens.composer import ComposerScreen
+from lyrictui.services import lyric_app
 from lyrictui.widgets.artist_detail import ArtistDetail
 from lyrictui.widgets.artist_table import ArtistTable
 from lyrictui.widgets.job_progress import JobProgress
+
+T = TypeVar("T")
+A = TypeVar("A")
+JOBS_REFRESH_S = 1.0  # while jobs run, the table is read again this often
 
 EMPTY_TEXT = (
     "[b]No artists yet.[/b]\n\n"
@@ -77,6 +88,7 @@ class LibraryScreen(Screen[None]):
         super().__init__()
         self._scrape_cancels: dict[str, asyncio.Event] = {}
         self._demo_checked = False
+        self._jobs_refresh: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -112,9 +124,13 @@ class LibraryScreen(Screen[None]):
             except LyricError as exc:
                 self.app.call_from_thread(self.notify, str(exc), severity="warning",
                                           markup=False)
-        summaries = library.summaries()
+        self.post_message(self._read_library())
+
+    def _read_library(self) -> Loaded:
+        """The table's rows and each artist's disk use (in a thread: it walks folders)."""
+        summaries = self.library.summaries()
         disk = {s.artist.id: paths.dir_size(paths.artist_dir(s.artist.slug)) for s in summaries}
-        self.post_message(self.Loaded(summaries, disk))
+        return self.Loaded(summaries, disk)
 
     def on_library_screen_loaded(self, message: Loaded) -> None:
         table = self.query_one(ArtistTable)
@@ -129,9 +145,16 @@ class LibraryScreen(Screen[None]):
 
     # -- actions on the selected artist ---------------------------------------------------
 
+    @dataclass
+    class ActionDone(Message):
+        """A library action ended off the event loop: what it did, or why it did not."""
+
+        text: str
+        error: bool = False
+
     @property
     def library(self) -> Library:
-        return self.app.library  # type: ignore[attr-defined]
+        return lyric_app(self).library
 
     def _selected(self) -> Artist | None:
         """The highlighted artist, or None with a notification saying to pick one."""
@@ -141,25 +164,62 @@ class LibraryScreen(Screen[None]):
             return None
         return self.library.artist_by_id(artist_id)
 
+    async def _in_thread(self, read: Callable[[], T], description: str) -> T:
+        """`read()` in a thread worker, awaited: a walk over a large folder never holds up
+        the event loop."""
+        worker: Worker[T] = self.run_worker(read, thread=True, group="library-read",
+                                            exit_on_error=False, description=description)
+        return await worker.wait()
+
+    async def _ask_then_change(self, dialog: ModalScreen[A | None] | ModalScreen[A], change: Callable[[A], str | None],
+                               description: str) -> None:
+        """The one way rename, delete and delete model go: ask with `dialog`; unless it was
+        cancelled (None, False, empty), run `change(answer)` in a thread worker (deleting
+        gigabytes of checkpoints takes a while), then read the library again."""
+        answer = await self.app.push_screen_wait(dialog)
+        if answer:
+            self._run_and_say(partial(change, answer), description, reread=True)
+
+    def _run_and_say(self, job: Callable[[], str | None], description: str, *,
+                     reread: bool = False) -> None:
+        """Run `job` in a thread worker; its sentence (or its LyricError) comes back as an
+        `ActionDone` message, followed by the library read again when `reread`."""
+
+        def run() -> None:
+            try:
+                said = job()
+            except (LyricError, OSError) as exc:
+                self.post_message(self.ActionDone(str(exc), error=True))
+                return
+            if said:
+                self.post_message(self.ActionDone(said))
+            if reread:
+                self.post_message(self._read_library())
+
+        self.run_worker(run, thread=True, group="library-change", exit_on_error=False,
+                        description=description)
+
+    def on_library_screen_action_done(self, message: ActionDone) -> None:
+        self.notify(message.text, severity="error" if message.error else "information",
+                    markup=False)
+
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_rename(self) -> None:
         artist = self._selected()
         if artist is None:
             return
         library = self.library
-        name = await self.app.push_screen_wait(
-            TextPromptDialog(f"Rename {artist.name}", "The artist's folder keeps its name.",
-                             value=artist.name, ok_label="Rename", check=clean_name)
-        )
-        if not name or name == artist.name:
-            return
-        try:
+
+        def rename(name: str) -> str | None:
+            if name == artist.name:
+                return None
             library.rename_artist(artist.id, name)
-        except LyricError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        self.notify(f"Renamed to {name}.", markup=False)
-        self.action_refresh()
+            return f"Renamed to {name}."
+
+        await self._ask_then_change(
+            TextPromptDialog(f"Rename {artist.name}", "The artist's folder keeps its name.",
+                             value=artist.name, ok_label="Rename", check=clean_name),
+            rename, f"Renaming {artist.name}")
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_delete(self) -> None:
@@ -168,16 +228,19 @@ class LibraryScreen(Screen[None]):
             return
         library = self.library
         kept, skipped = library.song_counts(artist.id)
-        size = paths.dir_size(paths.artist_dir(artist.slug))
+        size = await self._in_thread(partial(paths.dir_size, paths.artist_dir(artist.slug)),
+                                     f"Measuring {artist.name}'s folder")
         body = (
             f"This deletes {plural(kept + skipped, 'song')}, every dataset, training run and model of "
             f"{artist.name}, and frees {paths.human_size(size)} on disk. It cannot be undone."
         )
-        if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {artist.name}?", body)):
-            return
-        freed = library.delete_artist(artist.id)
-        self.notify(f"Deleted {artist.name}: {paths.human_size(freed)} freed.", markup=False)
-        self.action_refresh()
+
+        def delete(_confirmed: bool) -> str:
+            freed = library.delete_artist(artist.id)
+            return f"Deleted {artist.name}: {paths.human_size(freed)} freed."
+
+        await self._ask_then_change(ConfirmDialog(f"Delete {artist.name}?", body), delete,
+                                    f"Deleting {artist.name}")
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_delete_model(self) -> None:
@@ -189,7 +252,7 @@ class LibraryScreen(Screen[None]):
         if not models:
             self.notify("This artist has no model to delete.", severity="warning")
             return
-        model_id: str | None = models[0].id
+        model = models[0]
         if len(models) > 1:
             model_id = await self.app.push_screen_wait(ChoiceDialog(
                 "Which model?",
@@ -197,28 +260,35 @@ class LibraryScreen(Screen[None]):
                  for m in models]))
             if model_id is None:
                 return
-        model = library.get_model(model_id)
-        try:
-            freed_if = paths.dir_size(paths.inside_home(Path(model.path)))
-            where = f"its folder ({paths.human_size(freed_if)})"
-        except LyricError:
-            where = "its entry (the bundled starter's files stay)"
+            model = library.get_model(model_id)
+        size = await self._in_thread(partial(_model_folder_size, model.path),
+                                     f"Measuring model {model.id}")
+        where = (f"its folder ({paths.human_size(size)})" if size is not None
+                 else "its entry (the bundled starter's files stay)")
         body = f"This deletes model {model.id} ({model.method} on {model.base}) and {where}."
-        if not await self.app.push_screen_wait(ConfirmDialog(f"Delete {model.id}?", body)):
-            return
-        freed = library.delete_model(model.id)
-        self.app.services.engines.pop(model.path, None)  # type: ignore[attr-defined]
-        self.notify(f"Deleted model {model.id}: {paths.human_size(freed)} freed.", markup=False)
-        self.action_refresh()
+        engines = lyric_app(self).services.engines
+
+        def delete(_confirmed: bool) -> str:
+            freed = library.delete_model(model.id)
+            engines.drop(model.path)
+            return f"Deleted model {model.id}: {paths.human_size(freed)} freed."
+
+        await self._ask_then_change(ConfirmDialog(f"Delete {model.id}?", body), delete,
+                                    f"Deleting model {model.id}")
 
     # -- getting lyrics in ----------------------------------------------------------------
 
     @dataclass
     class JobUpdated(Message):
+        """A job's latest figures; a newer one replaces one of the same job still queued."""
+
         job_id: str
         done: int | None
         total: int | None
         detail: str
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, LibraryScreen.JobUpdated) and message.job_id == self.job_id
 
     @dataclass
     class JobEnded(Message):
@@ -231,6 +301,8 @@ class LibraryScreen(Screen[None]):
     def _start_job(self, title: str) -> str:
         job_id = f"job-{next(self._job_numbers)}"
         self.query_one(JobProgress).start(job_id, title)
+        if self._jobs_refresh is None:  # the table shows songs arriving while jobs run
+            self._jobs_refresh = self.set_interval(JOBS_REFRESH_S, self.load_library)
         return job_id
 
     def on_library_screen_job_updated(self, message: JobUpdated) -> None:
@@ -238,13 +310,14 @@ class LibraryScreen(Screen[None]):
         line = self.query_one(JobProgress).line(message.job_id)
         if line is not None:
             line.update(message.done, message.total, message.detail)
-        if time.monotonic() - getattr(self, "_last_table_refresh", 0.0) > 1.0:
-            self._last_table_refresh = time.monotonic()
-            self.load_library()
 
     def on_library_screen_job_ended(self, message: JobEnded) -> None:
         message.stop()
-        self.query_one(JobProgress).finish(message.job_id)
+        jobs = self.query_one(JobProgress)
+        jobs.finish(message.job_id)
+        if not jobs.busy and self._jobs_refresh is not None:
+            self._jobs_refresh.stop()
+            self._jobs_refresh = None
         self.notify(message.message, severity="error" if message.error else "information",
                     markup=False, timeout=8)
         self.load_library()
@@ -367,13 +440,13 @@ class LibraryScreen(Screen[None]):
         if not target:
             return
         path = Path(target).expanduser()
-        songs = library.songs(artist.id)
-        try:
+
+        def export() -> str:
+            songs = library.songs(artist.id)
             write_atomic(path, render(songs, "jsonl" if path.suffix == ".jsonl" else "txt"))
-        except (LyricError, OSError) as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        self.notify(f"Wrote {plural(len(songs), 'song')} to {path}", markup=False)
+            return f"Wrote {plural(len(songs), 'song')} to {path}"
+
+        self._run_and_say(export, f"Exporting {artist.name}'s songs")
 
     def action_pack(self) -> None:
         artist = self._selected()
@@ -382,7 +455,7 @@ class LibraryScreen(Screen[None]):
 
     @work(thread=True, group="pack", exit_on_error=False, description="Packing a dataset")
     def run_pack(self, artist_id: int, job_id: str) -> None:
-        from lyrictui.core.pack.packing import pack
+        from lyrictui.core.train.start import pack_for_training
 
         library = self.library
         artist = library.artist_by_id(artist_id)
@@ -391,8 +464,7 @@ class LibraryScreen(Screen[None]):
             self.post_message(self.JobUpdated(job_id, int(fraction * 100), 100, stage))
 
         try:
-            # GPT-2's BPE, shipped with the starter: the same ids as gpt2, packed offline.
-            result = pack(library, artist, base="starter", on_progress=on_progress)
+            result = pack_for_training(library, artist, on_progress=on_progress)
         except LyricError as exc:
             self.post_message(self.JobEnded(job_id, str(exc), error=True))
             return
@@ -418,16 +490,16 @@ class LibraryScreen(Screen[None]):
 
     @work(thread=True, group="train-start", exit_on_error=False,
           description="Starting a training run")
-    def start_training(self, artist_id: int, config) -> None:
-        from lyrictui.core.engine.bases import check_base
-        from lyrictui.core.train.runs import start_detached
+    def start_training(self, artist_id: int, choice: TrainChoice) -> None:
+        from lyrictui.core.train.start import plan_choice, start_run
 
         library = self.library
         artist = library.artist_by_id(artist_id)
         try:
-            # An unusable base (pickle-only, offline, window too small) fails before a run exists.
-            check_base(config.base, config.block_size)
-            run_id = start_detached(library, artist, config)
+            # The CLI's set-up: defaults, device setting, base and window checked before a run
+            # exists (a default block size shrinks to a smaller window).
+            config = plan_choice(library, artist, choice)
+            run_id = start_run(library, artist, config, detach=True)
         except LyricError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
@@ -447,7 +519,9 @@ class LibraryScreen(Screen[None]):
                         "the starter model.", severity="warning")
             return
         self.app.switch_mode("composer")
-        self.app.screen.select_model(models[0].id)  # type: ignore[attr-defined]
+        composer = self.app.screen
+        if isinstance(composer, ComposerScreen):
+            composer.select_model(models[0].id)
 
 
 def _scrape_message(artist: str, summary) -> str:
@@ -460,3 +534,12 @@ def _scrape_message(artist: str, summary) -> str:
     if summary.failed:
         text += f", {len(summary.failed)} failed (fetch again to retry them)"
     return text + "."
+
+
+def _model_folder_size(path: str) -> int | None:
+    """Bytes in a model's folder, or None for one outside the data home (the bundled starter,
+    whose files a delete keeps)."""
+    try:
+        return paths.dir_size(paths.inside_home(Path(path)))
+    except LyricError:
+        return None

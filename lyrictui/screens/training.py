@@ -23,6 +23,7 @@ from lyrictui.core.store.records import Run
 from lyrictui.core.store.status import run_progress
 from lyrictui.core.train.run_state import RunState
 from lyrictui.dialogs.confirm import ConfirmDialog
+from lyrictui.services import lyric_app
 from lyrictui.widgets.artist_table import table_cell
 from lyrictui.widgets.run_monitor import RunMonitor
 
@@ -103,7 +104,7 @@ class TrainingScreen(Screen[None]):
     def load_runs(self) -> None:
         from lyrictui.core.train.runs import mark_stale_runs
 
-        library = self.app.library  # type: ignore[attr-defined]
+        library = lyric_app(self).library
         mark_stale_runs(library)
         runs = library.list_runs()
         runs.sort(key=lambda r: (r.status not in ("running", "queued"), -r.started_at))
@@ -198,7 +199,7 @@ class TrainingScreen(Screen[None]):
         ):
             return
         try:
-            said = runs_mod.cancel(self.app.library, run_id)  # type: ignore[attr-defined]
+            said = runs_mod.cancel(lyric_app(self).library, run_id)
         except LyricError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -212,7 +213,7 @@ class TrainingScreen(Screen[None]):
         if run_id is None:
             self.notify("Select a run to resume.", severity="warning")
             return
-        library = self.app.library  # type: ignore[attr-defined]
+        library = lyric_app(self).library
         try:
             run = library.get_run(run_id)
             artist = library.artist_by_id(run.artist_id)

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from lyrictui.core import paths
 from lyrictui.core.names import strip_control
 from lyrictui.core.store.records import Artist, Model, Run, Song
+from lyrictui.services import lyric_app
 
 MAX_SONGS_SHOWN = 200
 
@@ -47,7 +48,7 @@ class ArtistDetail(Static):
     @work(thread=True, exclusive=True, group="artist-detail", exit_on_error=False,
           description="Reading an artist")
     def load(self, artist_id: int, request: int) -> None:
-        library = self.app.library  # type: ignore[attr-defined]
+        library = lyric_app(self).library
         try:
             artist = library.artist_by_id(artist_id)
         except Exception:  # deleted meanwhile

@@ -51,6 +51,11 @@ class JobProgress(Vertical):
         found = self.query(f"#{job_id}")
         return found.first(JobLine) if found else None
 
+    @property
+    def busy(self) -> bool:
+        """Whether a job is shown (a finished one's line may still be on its way out)."""
+        return self.has_class("-busy")
+
     def finish(self, job_id: str) -> None:
         line = self.line(job_id)
         if line is not None:

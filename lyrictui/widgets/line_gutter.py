@@ -13,18 +13,18 @@ PALETTE = ("cyan", "magenta", "yellow", "green", "bright_blue", "red", "bright_c
 
 
 class LineGutter(Widget):
-    """Renders one row per song line, starting at `offset` (the editor's scroll position)."""
+    """Renders one row per song line, starting at `top_line` (the editor's scroll position)."""
 
     DEFAULT_CSS = """
     LineGutter { width: 9; height: 1fr; color: $text-muted; }
     """
 
-    offset: reactive[int] = reactive(0)
+    top_line: reactive[int] = reactive(0)
     infos: reactive[tuple[LineInfo, ...]] = reactive(tuple, always_update=True)
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="crop")
-        rows = self.infos[self.offset : self.offset + max(self.size.height, 1)]
+        rows = self.infos[self.top_line : self.top_line + max(self.size.height, 1)]
         for index, info in enumerate(rows):
             if index:
                 text.append("\n")

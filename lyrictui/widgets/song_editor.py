@@ -45,7 +45,7 @@ class SongEditor(TextArea):
         self._ghost_at = self.cursor_location
         self.suggestion = line
 
-    def _on_paste(self, event: events.Paste) -> None:
+    async def _on_paste(self, event: events.Paste) -> None:
         # Runs before TextArea's own handler, which inserts event.text: lyrics copied from a
         # web page or a terminal keep their lines, not their escape sequences, control or
         # invisible characters (they would go to the terminal on every redraw, and into drafts).

@@ -47,7 +47,7 @@ class _Layer:
 
 
 @cache
-def _packed_linear_class() -> type:
+def _packed_linear_class() -> Any:
     import torch
 
     class PackedLinear(torch.nn.Module):
@@ -92,7 +92,7 @@ def packing_works(dtype: Any) -> bool:
 
 def supports(model: Any) -> bool:
     """Whether `model` is a GPT-2 language model this forward reproduces exactly."""
-    config = getattr(model, "config", None)
+    config: Any = getattr(model, "config", None)
     if type(model).__name__ != "GPT2LMHeadModel" or getattr(config, "model_type", "") != "gpt2":
         return False
     if getattr(config, "add_cross_attention", False):

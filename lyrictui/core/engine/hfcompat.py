@@ -16,7 +16,7 @@ from typing import Any
 
 
 @cache
-def _cache_argument(cls: type) -> str:
+def _cache_argument(cls: Any) -> str:
     params = inspect.signature(cls.forward).parameters
     return "cache" if "cache" in params else "past_key_values"
 
@@ -27,7 +27,7 @@ def with_cache(model: Any, kv_cache: Any) -> dict[str, Any]:
     inner = getattr(model, "_orig_mod", model)
     if hasattr(inner, "get_base_model"):
         inner = inner.get_base_model()
-    return {_cache_argument(type(inner)): kv_cache}
+    return {_cache_argument(inner.__class__): kv_cache}
 
 
 def cache_of(output: Any) -> Any:
