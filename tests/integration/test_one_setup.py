@@ -8,8 +8,6 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_tiny_gpt2
-from trainkit import add_corpus
 
 from lyrictui.app import Services, make_app
 from lyrictui.cli import cli
@@ -43,10 +41,11 @@ def wait_finished(library: Library, run_id: str, timeout: float = 180) -> str:
         time.sleep(0.2)
 
 
-async def test_cli_and_app_start_the_same_run(tmp_path, gpt2_tokenizer, library) -> None:
+async def test_cli_and_app_start_the_same_run(tmp_path, tiny_gpt2, library,
+                                              add_corpus) -> None:
     # A base whose window (128) is below the default block size (512): both front ends must
     # shrink the default instead of failing, and both must read the device setting.
-    base = build_tiny_gpt2(tmp_path / "small-window", gpt2_tokenizer, n_positions=128)
+    base = tiny_gpt2(tmp_path / "small-window", n_positions=128)
     settings.set_value("device", "cpu")
     artist = add_corpus(library, "Same Band")
 
@@ -76,7 +75,7 @@ async def test_cli_and_app_start_the_same_run(tmp_path, gpt2_tokenizer, library)
         assert wait_finished(library, run.id) == "completed"
 
 
-async def test_cli_and_app_pack_the_same_dataset(library) -> None:
+async def test_cli_and_app_pack_the_same_dataset(library, add_corpus) -> None:
     # Offline (the suite's environment) with gpt2 not downloaded, both pack for the base a run
     # would then use: the bundled starter.
     artist = add_corpus(library, "Pack Band", songs=60)
