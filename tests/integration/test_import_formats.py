@@ -8,7 +8,6 @@ datasets cache and the hub's file cache.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hubkit import hub_file_cache, lyrictui
 
 from lyrictui.core.store.library import Library
 
@@ -28,12 +28,6 @@ def run_cli(*args: str) -> Result:
     from lyrictui.cli import cli
 
     return CliRunner().invoke(cli, list(args))
-
-
-def lyrictui(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """The real command in its own process (for settings read from the environment at import)."""
-    return subprocess.run([sys.executable, "-m", "lyrictui", *args], capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=120)
 
 
 def song_body(genius_id: int, title: str, lyrics: str, **extra: object) -> dict:
@@ -234,24 +228,6 @@ def prepared_cache(cache: Path, repo_id: str, rows: dict[str, list[str]]) -> Pat
     shutil.rmtree(cache / "build")
     source.unlink()
     return target
-
-
-def hub_file_cache(cache: Path, repo_type: str, repo_id: str, files: dict[str, bytes]) -> Path:
-    """The hub's file cache as hf_hub_download fills it: blobs named by their hash, a snapshot
-    of symlinks per commit, and refs/main naming the commit."""
-    repo = cache / f"{repo_type}s--{repo_id.replace('/', '--')}"
-    commit = hashlib.sha1(repo_id.encode()).hexdigest()
-    snapshot = repo / "snapshots" / commit
-    for name, data in files.items():
-        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
-        blob.parent.mkdir(parents=True, exist_ok=True)
-        blob.write_bytes(data)
-        link = snapshot / name
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(os.path.relpath(blob, link.parent))
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    return snapshot
 
 
 def test_hub_datasets_offline_from_the_local_caches(tmp_path: Path) -> None:

@@ -116,15 +116,24 @@ def _check_causal(folder: Path, method: str) -> dict[str, Any]:
     return config
 
 
-def _check_tokenizer(folder: Path) -> None:
+def _check_tokenizer(folder: Path, config: dict[str, Any]) -> None:
+    """The folder's own tokenizer loads, encodes text, and fits the model's vocabulary."""
     from transformers import AutoTokenizer
 
+    hint = "save the tokenizer into the folder too (tokenizer.save_pretrained)"
     try:
-        AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        encoded = tokenizer("la la la")["input_ids"]
     except Exception as exc:  # missing or broken files raise OSError, ValueError, TypeError...
-        raise InvalidInput(f"the model at {folder} has no usable tokenizer ({type(exc).__name__}):"
-                           " save the tokenizer into the folder too "
-                           "(tokenizer.save_pretrained)") from None
+        raise InvalidInput(f"the model at {folder} has no usable tokenizer "
+                           f"({type(exc).__name__}): {hint}") from None
+    if not encoded or len(tokenizer) < 2:
+        # transformers 5 builds an empty tokenizer from config.json alone: no files, no tokens
+        raise InvalidInput(f"the model at {folder} has no tokenizer files: {hint}")
+    vocab = config.get("vocab_size")
+    if isinstance(vocab, int) and len(tokenizer) > vocab:
+        raise InvalidInput(f"the tokenizer at {folder} has {len(tokenizer)} tokens but the model "
+                           f"only {vocab}: they do not belong together")
 
 
 def _params(folder: Path) -> int:
@@ -178,7 +187,7 @@ def add_external_model(library: Library, name: str, source: str) -> Model:
     method, _card = check_folder(folder)  # pickle-only, missing or corrupt weights: one line
     config = _check_causal(folder, method)
     if method == "full":
-        _check_tokenizer(folder)
+        _check_tokenizer(folder, config)
     base = str(config.get("base_model_name_or_path")) if method == "lora" else origin
     created = library.find_artist(name) is None
     artist = library.get_or_create_artist(name, "imported")
