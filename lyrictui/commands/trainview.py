@@ -109,6 +109,8 @@ def render_run(run: Run, artist: str, state: RunState) -> Any:
         parts.extend(Text(f"  {safe(line)}", style="italic") for line in state.samples)
     if state.checkpoint_step is not None:
         parts.append(Text(f"last checkpoint: step {state.checkpoint_step}", style="dim"))
+    if state.skipped_events:
+        parts.append(Text(f"{state.skipped_events:,} bad event lines skipped", style="dim"))
     if state.error:
         parts.append(Text(f"error: {safe(state.error)}", style="bold red"))
     if state.model_id:

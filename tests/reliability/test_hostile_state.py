@@ -59,3 +59,103 @@ def test_remove_is_refused_while_the_artists_run_trains_and_works_once_it_stoppe
     assert not rows("SELECT id FROM artists WHERE id = ?", artist.id)
     assert not rows("SELECT id FROM runs WHERE artist_id = ?", artist.id)
     assert not paths.artist_dir(artist.slug).exists()
+
+
+# -- 3. events.jsonl with lines the writer never writes ---------------------------------------
+
+def _run_with_events(library: Library, add_corpus, tiny_config, base: Path,
+                     lines: list[bytes]) -> tuple[str, Path]:
+    """A completed run whose events.jsonl holds `lines` (each ends with a newline)."""
+    artist = add_corpus(library, "Event Band", songs=2)
+    run = runs.create_run(library, artist, tiny_config(base))
+    library.update_run(run.id, status="completed", step=3, total_steps=3)
+    folder = runs.run_dir(run)
+    with open(folder / "events.jsonl", "wb") as fh:
+        for line in lines:
+            fh.write(line + b"\n")
+    return run.id, folder
+
+
+def _event(**fields) -> bytes:
+    import json
+    return json.dumps({"time": 1.0, **fields}).encode()
+
+
+BAD_EVENT_LINES = {
+    "loss-as-text": _event(type="step", step=2, epoch=0.5, loss="abc"),
+    "step-as-list": _event(type="step", step=[2], loss=1.0),
+    "nan-literal": b'{"type": "eval", "time": 1.0, "step": 2, "val_loss": NaN}',
+    "lines-not-text": _event(type="sample", step=2, lines=[{"x": 1}]),
+    "message-as-number": _event(type="error", message=12),
+    "negative-step": _event(type="checkpoint", step=-1, path="x"),
+    "60000-deep": b'{"type": "step", "step": 2, "loss": ' + b"[" * 60_000 + b"]" * 60_000 + b"}",
+    "50-MB-line": _event(type="sample", step=2, lines=["x" * (50 * 1024 * 1024)]),
+}
+
+
+def test_bad_event_lines_are_skipped_and_counted_never_fatal(
+        library: Library, base: Path, add_corpus, tiny_config):
+    from lyrictui.core.train.events import read_events
+    from lyrictui.core.train.run_state import RunState
+
+    good = [_event(type="start", total_steps=3, epochs=1, config={}),
+            _event(type="step", step=1, epoch=0.3, loss=2.5, lr=1e-3),
+            *BAD_EVENT_LINES.values(),
+            _event(type="step", step=3, epoch=1.0, loss=1.5, lr=1e-3),
+            _event(type="end", status="completed", model_id=None, best_val_loss=None)]
+    run_id, folder = _run_with_events(library, add_corpus, tiny_config, base, good)
+
+    # What the Training screen and `watch` fold the file into.
+    events, offset = read_events(folder)
+    assert offset == (folder / "events.jsonl").stat().st_size
+    state = RunState()
+    for event in events:
+        state.apply(event)
+    assert state.skipped_events == len(BAD_EVENT_LINES)
+    assert state.train == [(1, 2.5), (3, 1.5)] and state.status == "completed"
+    assert not state.samples and state.error is None
+
+    # Read in two polls, cut inside the 50 MB line: the same events, the same count.
+    cut = (folder / "events.jsonl").read_bytes().index(b"x" * 1000) + 5_000_000
+    whole = (folder / "events.jsonl").read_bytes()
+    (folder / "events.jsonl").write_bytes(whole[:cut])
+    first, offset = read_events(folder)
+    with open(folder / "events.jsonl", "ab") as fh:
+        fh.write(whole[cut:])
+    second, offset = read_events(folder, offset)
+    assert offset == len(whole)
+    polled = RunState()
+    for event in first + second:
+        polled.apply(event)
+    assert polled.train == state.train and polled.status == "completed"
+    assert polled.skipped_events >= len(BAD_EVENT_LINES)
+
+    # `watch --once` and `watch` as a user runs them: the state, one line about the skipped
+    # lines, and none of the 50 MB.
+    for args in (["--once"], []):
+        shown = lyrictui("watch", run_id, *args)
+        assert shown.returncode == 0, shown.stderr[-2000:]
+        assert "Traceback" not in shown.stderr
+        assert f"{len(BAD_EVENT_LINES)} bad event lines skipped" in shown.stdout
+        assert len(shown.stdout) < 20_000
+
+
+def test_each_bad_event_field_alone_is_skipped(library: Library, base: Path, add_corpus,
+                                               tiny_config):
+    from lyrictui.core.train.events import read_events
+    from lyrictui.core.train.run_state import RunState
+
+    for name, line in BAD_EVENT_LINES.items():
+        state = RunState()
+        events, _ = read_events(_one_line_run(line, name))
+        for event in events:
+            state.apply(event)
+        assert state.skipped_events == 1, name
+        assert state.step == 0 and not state.train and not state.samples, name
+
+
+def _one_line_run(line: bytes, name: str) -> Path:
+    folder = paths.data_home() / "events-only" / name
+    folder.mkdir(parents=True)
+    (folder / "events.jsonl").write_bytes(line + b"\n")
+    return folder

@@ -8,8 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lyrictui.core.names import strip_control
+from lyrictui.core.train.events import INVALID, check_event
 
 LOG_LINES = 200
+SAMPLE_LINES = 20  # sample lines and texts shown, however many the file holds
+SHOWN_CHARS = 1000
+LOGGED_INVALID = 3  # the first few skipped lines are named in the log; the rest only counted
 
 
 @dataclass
@@ -36,10 +40,22 @@ class RunState:
     error: str | None = None
     checkpoint_step: int | None = None
     log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    skipped_events: int = 0
     _first_step: tuple[int, float] | None = None
 
     def apply(self, event: dict[str, Any]) -> None:
-        """Fold one event in; unknown types and missing fields are tolerated."""
+        """Fold one event in. Missing fields are tolerated; an event that is not valid
+        (`events.check_event`: a field of the wrong type, a number that is not finite...) or a
+        line read_events could not use is skipped and counted in `skipped_events`."""
+        if isinstance(event, dict) and event.get("type") == INVALID:
+            why: str | None = str(event.get("reason") or "not valid")
+        else:
+            why = check_event(event)
+        if why is not None:
+            self.skipped_events += 1
+            if self.skipped_events <= LOGGED_INVALID:
+                self.log.append(f"skipped a bad event line: {strip_control(str(why))[:200]}")
+            return
         kind = event.get("type")
         when = event.get("time") or time.time()
         self.last_time = when
@@ -75,7 +91,7 @@ class RunState:
                             f"perplexity {_num(event.get('perplexity'))}")
         elif kind == "sample":
             # Model output: byte-level BPE can write any byte, escape sequences included.
-            self.samples = [strip_control(str(line)) for line in event.get("lines") or []]
+            self.samples = [_shown(line) for line in (event.get("lines") or [])[:SAMPLE_LINES]]
         elif kind == "checkpoint":
             self.checkpoint_step = int(event.get("step") or self.step)
             self.log.append(f"step {event.get('step')}: checkpoint saved")
@@ -88,7 +104,7 @@ class RunState:
                             + (f", model {self.model_id}" if self.model_id else ""))
         elif kind == "error":
             self.status = "failed"
-            self.error = strip_control(str(event.get("message") or "unknown error"))
+            self.error = _shown(event.get("message") or "unknown error")
             self.log.append(f"error: {self.error}")
 
     @property
@@ -109,6 +125,12 @@ class RunState:
     @property
     def finished(self) -> bool:
         return self.status not in {"queued", "running"}
+
+
+def _shown(text: Any) -> str:
+    """Text from the file as a monitor may show it: no control characters, one screen long."""
+    clean = strip_control(str(text))
+    return clean if len(clean) <= SHOWN_CHARS else clean[:SHOWN_CHARS - 1] + "…"
 
 
 def _num(value: Any) -> str:
