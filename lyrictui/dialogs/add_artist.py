@@ -35,17 +35,6 @@ def parse_max_songs(text: str) -> int | None:
 class AddArtistDialog(FormDialog[ScrapeRequest]):
     """Returns a ScrapeRequest, or None when cancelled."""
 
-    DEFAULT_CSS = """
-    AddArtistDialog { align: center middle; }
-    AddArtistDialog > Vertical {
-        width: 70; height: auto; border: round $primary; background: $surface; padding: 1 2;
-    }
-    AddArtistDialog .dialog-title { text-style: bold; margin-bottom: 1; }
-    AddArtistDialog #add-error { color: $error; height: auto; }
-    AddArtistDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    AddArtistDialog Button { margin-left: 1; }
-    """
-
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Add an artist from Genius", classes="dialog-title")
@@ -54,8 +43,8 @@ class AddArtistDialog(FormDialog[ScrapeRequest]):
             yield Label("Max songs (empty: all, most popular first)")
             yield Input("50", id="add-max", type="integer")
             yield Checkbox("Include songs where the artist is only featured", id="add-features")
-            yield Static("", id="add-error", markup=False)
-            with Horizontal():
+            yield Static("", id="add-error", classes="dialog-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Fetch lyrics", id="ok", variant="primary")
 

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from lyrictui.dialogs.dialog import Dialog
 
-class ChoiceDialog(ModalScreen[str | None]):
+
+class ChoiceDialog(Dialog[str | None]):
     """Returns the chosen option's id, or None."""
 
     DEFAULT_CSS = """
-    ChoiceDialog { align: center middle; }
-    ChoiceDialog > Vertical {
-        width: 80; max-width: 100%; height: auto; max-height: 70%; border: round $primary;
-        background: $surface; padding: 1 2;
-    }
-    ChoiceDialog .dialog-title { text-style: bold; margin-bottom: 1; }
+    ChoiceDialog > Vertical { width: 80; max-height: 70%; }
     ChoiceDialog OptionList { height: auto; max-height: 20; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -35,6 +29,3 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

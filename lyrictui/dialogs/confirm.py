@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from lyrictui.dialogs.dialog import Dialog
 
-class ConfirmDialog(ModalScreen[bool]):
+
+class ConfirmDialog(Dialog[bool]):
     """Returns True for the confirming button, False for cancel or escape."""
 
     DEFAULT_CSS = """
-    ConfirmDialog { align: center middle; }
-    ConfirmDialog > Vertical {
-        width: 64; height: auto; border: round $warning; background: $surface; padding: 1 2;
-    }
-    ConfirmDialog .dialog-title { text-style: bold; margin-bottom: 1; }
-    ConfirmDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ConfirmDialog Button { margin-left: 1; }
+    ConfirmDialog > Vertical { width: 64; border: round $warning; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, body: str, confirm_label: str = "Delete",
                  *, destructive: bool = True) -> None:
@@ -33,7 +26,7 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical():
             yield Label(self._title, classes="dialog-title", markup=False)
             yield Static(self._body, id="confirm-body", markup=False)
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self._confirm_label, id="confirm",
                              variant="error" if self._destructive else "primary")

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input
+
+from lyrictui.dialogs.dialog import Dialog
 
 T = TypeVar("T")
 
 
-class FormDialog(ModalScreen[T | None], Generic[T]):
+class FormDialog(Dialog[T | None], Generic[T]):
     """Subclasses compose a button with id "ok" (and "cancel") and implement `submit`."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def submit(self) -> None:
         """Validate the form and `dismiss` with the result, or show what is wrong."""
@@ -31,6 +29,3 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
             self.submit()
         else:
             self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

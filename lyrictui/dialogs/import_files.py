@@ -26,16 +26,8 @@ class ImportFilesDialog(FormDialog[ImportRequest]):
     path); returns an ImportRequest."""
 
     DEFAULT_CSS = """
-    ImportFilesDialog { align: center middle; }
-    ImportFilesDialog > Vertical {
-        width: 90%; max-width: 110; height: 90%; border: round $primary;
-        background: $surface; padding: 1 2;
-    }
-    ImportFilesDialog .dialog-title { text-style: bold; margin-bottom: 1; }
+    ImportFilesDialog > Vertical { width: 90%; max-width: 110; height: 90%; }
     ImportFilesDialog DirectoryTree { height: 1fr; border: round $panel; }
-    ImportFilesDialog #import-error { color: $error; height: auto; }
-    ImportFilesDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ImportFilesDialog Button { margin-left: 1; }
     """
 
     def __init__(self, start: Path | None = None, artist: str = "") -> None:
@@ -52,8 +44,8 @@ class ImportFilesDialog(FormDialog[ImportRequest]):
                         " or a LyricsGenius .json export (Lyrics_<Artist>.json)")
             yield Input(str(self._start), id="import-path")
             yield DirectoryTree(self._start, id="import-tree")
-            yield Static("", id="import-error", markup=False)
-            with Horizontal():
+            yield Static("", id="import-error", classes="dialog-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Import", id="ok", variant="primary")
 

@@ -5,27 +5,21 @@ from __future__ import annotations
 import time
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from lyrictui.core.store.records import Draft
+from lyrictui.dialogs.dialog import Dialog
 
 
-class OpenDraftDialog(ModalScreen[int | None]):
+class OpenDraftDialog(Dialog[int | None]):
     """Returns the chosen draft's id, or None."""
 
     DEFAULT_CSS = """
-    OpenDraftDialog { align: center middle; }
-    OpenDraftDialog > Vertical {
-        width: 80; max-width: 100%; height: 70%; border: round $primary; background: $surface; padding: 1 2;
-    }
-    OpenDraftDialog .dialog-title { text-style: bold; margin-bottom: 1; }
+    OpenDraftDialog > Vertical { width: 80; height: 70%; }
     OpenDraftDialog OptionList { height: 1fr; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, drafts: list[Draft]) -> None:
         super().__init__()
@@ -45,6 +39,3 @@ class OpenDraftDialog(ModalScreen[int | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(int(event.option.id) if event.option.id else None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

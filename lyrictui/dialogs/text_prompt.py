@@ -16,14 +16,7 @@ class TextPromptDialog(FormDialog[str]):
     """Returns the cleaned text, or None when cancelled. `check` may raise LyricError."""
 
     DEFAULT_CSS = """
-    TextPromptDialog { align: center middle; }
-    TextPromptDialog > Vertical {
-        width: 70; height: auto; border: round $primary; background: $surface; padding: 1 2;
-    }
-    TextPromptDialog .dialog-title { text-style: bold; }
-    TextPromptDialog #prompt-error { color: $error; height: auto; }
-    TextPromptDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    TextPromptDialog Button { margin-left: 1; }
+    TextPromptDialog .dialog-title { margin-bottom: 0; }
     """
 
     def __init__(self, title: str, help_text: str = "", *, value: str = "",
@@ -40,8 +33,8 @@ class TextPromptDialog(FormDialog[str]):
             if self._help:
                 yield Static(self._help, markup=False)
             yield Input(self._value, password=self._password, id="prompt-input")
-            yield Static("", id="prompt-error", markup=False)
-            with Horizontal():
+            yield Static("", id="prompt-error", classes="dialog-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self._ok_label, id="ok", variant="primary")
 

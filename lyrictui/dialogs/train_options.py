@@ -41,16 +41,11 @@ class TrainOptionsDialog(FormDialog[TrainChoice]):
     their default and leave it to the shared set-up (core/train/start.py), as the CLI does."""
 
     DEFAULT_CSS = """
-    TrainOptionsDialog { align: center middle; }
-    TrainOptionsDialog > Vertical {
-        width: 84; max-width: 100%; height: 90%; border: round $primary; background: $surface; padding: 1 2;
-    }
-    TrainOptionsDialog .dialog-title { text-style: bold; }
+    TrainOptionsDialog > Vertical { width: 84; height: 90%; }
+    TrainOptionsDialog .dialog-title { margin-bottom: 0; }
     TrainOptionsDialog #train-note { color: $text-muted; margin-bottom: 1; }
-    TrainOptionsDialog #train-error { color: $error; height: auto; }
     TrainOptionsDialog RadioSet { layout: horizontal; height: auto; }
-    TrainOptionsDialog Horizontal.buttons { height: auto; align-horizontal: right; }
-    TrainOptionsDialog Button { margin-left: 1; }
+    TrainOptionsDialog .dialog-buttons { margin-top: 0; }
     TrainOptionsDialog Input { width: 60; max-width: 100%; }
     """
 
@@ -91,8 +86,8 @@ class TrainOptionsDialog(FormDialog[TrainChoice]):
                     yield Label("Device")
                     yield Select([(d, d) for d in DEVICES], value=self._device,
                                  allow_blank=False, id="train-device")
-            yield Static("", id="train-error", markup=False)
-            with Horizontal(classes="buttons"):
+            yield Static("", id="train-error", classes="dialog-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Start training", id="ok", variant="primary")
 

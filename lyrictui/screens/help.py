@@ -41,11 +41,15 @@ def help_text(app: App[object]) -> str:
 class HelpScreen(ModalScreen[None]):
     """Modal list of keys; escape, q or ? closes it."""
 
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > #help-body {
+        width: 80%; max-width: 100; height: 80%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    """
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", key_display="esc")]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static(help_text(self.app))
-
-    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
-        self.dismiss(result)

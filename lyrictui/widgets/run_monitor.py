@@ -14,6 +14,16 @@ from lyrictui.widgets.loss_chart import LossChart
 class RunMonitor(Vertical):
     """Shows a RunState; `show()` is cheap enough to call a few times a second."""
 
+    DEFAULT_CSS = """
+    RunMonitor #run-progress-row { height: 1; }
+    RunMonitor #run-progress { width: auto; }
+    RunMonitor #run-eta { width: 1fr; padding-left: 1; }
+    RunMonitor #run-stats { height: auto; color: $text-muted; }
+    RunMonitor LossChart { height: 1fr; min-height: 8; }
+    RunMonitor #run-samples { height: auto; max-height: 6; }
+    RunMonitor #run-log { height: 6; }
+    """
+
     def compose(self) -> ComposeResult:
         yield Static("", id="run-title")
         with Horizontal(id="run-progress-row"):
