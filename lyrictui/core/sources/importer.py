@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lyrictui.core.errors import InvalidInput
-from lyrictui.core.names import clean_name, one_line
+from lyrictui.core.names import clean_name, one_line, readable_file_name
 from lyrictui.core.paths import human_size
 from lyrictui.core.sources import lyrics, lyricsgenius
 from lyrictui.core.store.library import Library, content_hash
@@ -62,20 +62,54 @@ class ImportSummary:
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files named directly, and the .txt / .md / .json files under named folders (sorted)."""
+    """Files named directly, and the .txt / .md / .json files under named folders (sorted).
+
+    Folders are walked without recursion (any depth), and a link under a named folder is
+    followed only when it stays inside that folder: a link to /etc/passwd is not imported."""
     found: list[Path] = []
     for path in paths:
         if not path.exists() and not path.is_symlink():
             raise InvalidInput(f"{path} does not exist: give .txt / .md / LyricsGenius .json "
                                "files or folders")
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found += [Path(root) / f for f in sorted(files)
-                          if f.lower().endswith(SUFFIXES) and not f.startswith(".")]
+            found += _walk(path)
         else:
             found.append(path)
     return list(dict.fromkeys(found))
+
+
+def _walk(top: Path) -> list[Path]:
+    root = top.resolve()
+    found: list[Path] = []
+    stack = [top]
+    seen: set[Path] = {root}
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable: its files are not listed, the rest are
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            child = Path(entry.path)
+            linked = entry.is_symlink()
+            if linked:
+                target = child.resolve()
+                if target != root and root not in target.parents:
+                    continue  # out of the chosen folder
+            if entry.is_dir():
+                # Only a link can lead back to a folder already walked: walk each once.
+                if linked:
+                    if target in seen:
+                        continue
+                    seen.add(target)
+                subfolders.append(child)
+            elif entry.name.lower().endswith(SUFFIXES):
+                found.append(child)
+        stack.extend(reversed(subfolders))
+    return found
 
 
 def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -135,7 +169,8 @@ def split_songs(text: str, separator: str | None = None) -> list[str]:
 
 def songs_in(path: Path, text: str, separator: str | None) -> tuple[list[tuple[str, str]], int]:
     """([(title, clean lyrics)], parts with no lyrics) for one file's text."""
-    stem = one_line(path.stem.replace("_", " ")) or "untitled"  # titles never carry controls
+    # Titles never carry controls, nor the undecodable bytes of a file name.
+    stem = one_line(readable_file_name(path.stem).replace("_", " ")) or "untitled"
     parts = split_songs(text, separator)
     songs, empty = [], 0
     for number, part in enumerate(parts, 1):
@@ -175,8 +210,8 @@ def import_files(library: Library, name: str, paths: Iterable[Path], *,
     name = clean_name(name)
     files = collect_files([Path(p) for p in paths])
     if not files:
-        raise InvalidInput("no .txt, .md or .json files found there: give files or folders of "
-                           "lyrics")
+        raise InvalidInput("no .txt or .md files (nor LyricsGenius .json exports) found there: "
+                           "give files or folders of lyrics")
     artist: Artist | None = library.find_artist(name)
     summary = ImportSummary(artist=artist.name if artist else name)
     variant_words: list[str] | None = None
@@ -198,6 +233,9 @@ def import_files(library: Library, name: str, paths: Iterable[Path], *,
                          for title, text in songs]
         except Refused as exc:
             report.refused = str(exc)
+        except (OSError, UnicodeError, ValueError, RecursionError, MemoryError) as exc:
+            # One file that breaks the reader is skipped with its reason, never the rest.
+            report.refused = f"cannot import it ({type(exc).__name__}: {one_line(str(exc))[:200]})"
         else:
             if artist is None:  # created with the first good file, so a failed import leaves none
                 artist = library.get_or_create_artist(name, "imported")  # or theirs, made a moment ago
