@@ -21,12 +21,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Label, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from lyrictui.core import prosody
 from lyrictui.core.compose import drafts as drafts_mod
+from lyrictui.core.compose.draft_slot import DraftSlot
 from lyrictui.core.engine.sampling import SamplingConfig
 from lyrictui.core.errors import Cancelled, LyricError
+from lyrictui.core.store.records import Draft
 from lyrictui.dialogs.open_draft import OpenDraftDialog
 from lyrictui.dialogs.text_prompt import TextPromptDialog
 from lyrictui.services import lyric_app
@@ -104,7 +106,7 @@ class ComposerScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.draft_id: int | None = None
+        self.slot = DraftSlot()
         self.choice: ModelChoice | None = None
         self._wanted_model: str | None = None
         self.rhyme_line: int | None = None
@@ -114,7 +116,6 @@ class ComposerScreen(Screen[None]):
         self._autosave: Timer | None = None
         self._suggest_timer: Timer | None = None
         self._cancel = threading.Event()
-        self._saved_text = ""
         self._unsaved_since: float | None = None  # monotonic time of the first unsaved change
         self._text = ""  # the editor's text, kept here so saving works while unmounting
 
@@ -370,63 +371,92 @@ class ComposerScreen(Screen[None]):
 
     # -- drafts ----------------------------------------------------------------------------
 
-    def action_save(self) -> None:
+    @dataclass
+    class DraftSaved(Message):
+        """A save (in a thread) wrote `draft` for `slot`."""
+
+        slot: DraftSlot
+        draft: Draft
+
+    @property
+    def draft_id(self) -> int | None:
+        """The id of the draft being written, None until its first save."""
+        return self.slot.id
+
+    def action_save(self) -> Worker[Draft | None]:
+        """Save the text in a thread worker (SQLite may wait on another writer's lock)."""
         self._unsaved_since = None
-        text = self._text
-        if text == self._saved_text or (not text.strip() and self.draft_id is None):
-            return
-        library = lyric_app(self).library
-        draft = library.save_draft(
-            self.draft_id, title=drafts_mod.title_of(text), text=text,
-            artist_id=self.choice.artist_id if self.choice else None,
-            model_id=self.choice.key if self.choice else None,
-        )
-        self.draft_id, self._saved_text = draft.id, text
-        self.sub_title = f"draft: {draft.title}"
+        artist_id, model_id = (self.choice.artist_id, self.choice.key) if self.choice else (
+            None, None)
+        return self.save_draft(self.slot, self._text, artist_id, model_id)
+
+    @work(thread=True, group="draft-save", exit_on_error=False, description="Saving the draft")
+    def save_draft(self, slot: DraftSlot, text: str, artist_id: int | None,
+                   model_id: str | None) -> Draft | None:
+        try:
+            draft = slot.save(lyric_app(self).library, text, artist_id=artist_id,
+                              model_id=model_id)
+        except LyricError as exc:
+            self.app.call_from_thread(self.notify, f"The draft was not saved: {exc}",
+                                      severity="error", markup=False)
+            return None
+        if draft is not None:
+            self.post_message(self.DraftSaved(slot, draft))
+        return draft
+
+    def on_composer_screen_draft_saved(self, message: DraftSaved) -> None:
+        if message.slot is self.slot:
+            self.sub_title = f"draft: {message.draft.title}"
 
     @work(exclusive=True, group="drafts", exit_on_error=False)
     async def action_open_draft(self) -> None:
-        self.action_save()
+        await self.action_save().wait()
         library = lyric_app(self).library
         draft_id = await self.app.push_screen_wait(OpenDraftDialog(library.list_drafts()))
         if draft_id is None:
             return
         draft = library.get_draft(draft_id)
-        self.draft_id, self._saved_text = draft.id, draft.text
+        self.slot = DraftSlot(draft.id, draft.text)
         editor = self.query_one(SongEditor)
         editor.load_text(draft.text)
         editor.move_cursor(editor.document.end)
         self.sub_title = f"draft: {draft.title}"
 
     def action_new_draft(self) -> None:
-        self.action_save()
-        self.draft_id, self._saved_text = None, ""
+        self.action_save()  # to the old slot, whenever it runs
+        self.slot = DraftSlot()
         self.query_one(SongEditor).load_text("")
         self.query_one(SuggestionList).show([])
         self.sub_title = "new draft"
 
     @work(exclusive=True, group="drafts", exit_on_error=False)
     async def action_export(self) -> None:
-        self.action_save()
-        if self.draft_id is None:
+        await self.action_save().wait()
+        if self.slot.id is None:
             self.notify("Nothing to export yet: write a line first.", severity="warning")
             return
-        library = lyric_app(self).library
-        draft = library.get_draft(self.draft_id)
+        draft = lyric_app(self).library.get_draft(self.slot.id)
         suggested = Path.home() / f"{drafts_mod.safe_file_stem(draft.title)}.txt"
         target = await self.app.push_screen_wait(
             TextPromptDialog("Export the draft", "A .txt or .md file name.",
                              value=str(suggested), ok_label="Export")
         )
-        if not target:
-            return
+        if target:
+            self.export_draft(draft, Path(target))
+
+    @work(thread=True, group="draft-export", exit_on_error=False,
+          description="Exporting the draft")
+    def export_draft(self, draft: Draft, target: Path) -> None:
         try:
-            written = drafts_mod.export(draft, Path(target))
+            written = drafts_mod.export(draft, target)
         except LyricError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
-        self.notify(f"Saved to {written}", markup=False)
+        self.app.call_from_thread(self.notify, f"Saved to {written}", markup=False)
 
     def on_unmount(self) -> None:
         self._cancel.set()
-        self.action_save()
+        # The app is closing: this last save runs here, to be done before the library closes.
+        self.slot.save(lyric_app(self).library, self._text,
+                       artist_id=self.choice.artist_id if self.choice else None,
+                       model_id=self.choice.key if self.choice else None)

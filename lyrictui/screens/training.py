@@ -207,19 +207,26 @@ class TrainingScreen(Screen[None]):
         self.action_refresh()
 
     def action_resume_run(self) -> None:
-        from lyrictui.core.train import runs as runs_mod
-
         run_id = self._selected_id()
         if run_id is None:
             self.notify("Select a run to resume.", severity="warning")
             return
+        self.resume_run(run_id)
+
+    @work(thread=True, group="run-start", exit_on_error=False,
+          description="Resuming a training run")
+    def resume_run(self, run_id: str) -> None:
+        """Start the run's process again (spawning it takes a moment: not on the event loop)."""
+        from lyrictui.core.train import runs as runs_mod
+
         library = lyric_app(self).library
         try:
             run = library.get_run(run_id)
             artist = library.artist_by_id(run.artist_id)
             runs_mod.start_detached(library, artist, runs_mod.run_config(run), run=run)
         except LyricError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
-        self.notify(f"Resuming {run_id} from its last checkpoint.", markup=False)
-        self.action_refresh()
+        self.app.call_from_thread(self.notify, f"Resuming {run_id} from its last checkpoint.",
+                                  markup=False)
+        self.app.call_from_thread(self.action_refresh)

@@ -1,8 +1,8 @@
 """A stand-in for the composer that autosaves a growing draft until it is killed.
 
-Run as `python draft_writer.py ARTIST_ID`: it saves through `ComposerScreen.action_save` itself
-(the method the composer's autosave timer calls), on an object holding the few attributes that
-method reads, so the code path is the app's own; only the editor and the timer are left out.
+Run as `python draft_writer.py ARTIST_ID`: it saves through `DraftSlot.save` itself (what the
+composer's autosave worker calls), so the code path is the app's own; only the editor, the timer
+and the thread worker are left out.
 After each save returns it prints `ACK <version> <draft id>`. Version v of the draft is
 `version_text(v)`; a writer started on a library that already holds the draft reopens it, as
 the composer's Open draft does, and goes on from the version it finds.
@@ -11,7 +11,6 @@ the composer's Open draft does, and goes on from the version it finds.
 from __future__ import annotations
 
 import sys
-from types import SimpleNamespace
 
 WINDOW = 60
 LINE_WORDS = ("love", "night", "fire", "heart", "rain", "money", "dream", "city", "road")
@@ -37,22 +36,19 @@ def version_of(text: str) -> int:
 
 
 def main(artist_id: int) -> None:
+    from lyrictui.core.compose.draft_slot import DraftSlot
     from lyrictui.core.store.library import Library
-    from lyrictui.screens.composer import ComposerScreen
 
     library = Library()
     drafts = library.list_drafts()
-    screen = SimpleNamespace(
-        app=SimpleNamespace(library=library), draft_id=None, _saved_text="", _text="",
-        choice=SimpleNamespace(artist_id=artist_id, key="a-model-id"), sub_title="")
+    slot = DraftSlot()
     version = 0
     if drafts:  # reopen it, as action_open_draft does
-        screen.draft_id, screen._saved_text = drafts[0].id, drafts[0].text
+        slot = DraftSlot(drafts[0].id, drafts[0].text)
         version = version_of(drafts[0].text) + 1
     while True:
-        screen._text = version_text(version)
-        ComposerScreen.action_save(screen)  # type: ignore[arg-type]
-        print(f"ACK {version} {screen.draft_id}", flush=True)
+        slot.save(library, version_text(version), artist_id=artist_id, model_id="a-model-id")
+        print(f"ACK {version} {slot.id}", flush=True)
         version += 1
 
 

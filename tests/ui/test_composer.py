@@ -74,7 +74,7 @@ async def test_write_take_a_suggestion_undo_save_and_reopen(stocked: Library) ->
         assert editor.text.split("\n")[0] == "The night is long"
         assert shown[0].text not in editor.text
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         drafts = stocked.list_drafts()
         assert [d.title for d in drafts] == ["The night is long"]
         assert drafts[0].text == editor.text
