@@ -35,3 +35,9 @@ def echo_json(data: Any) -> None:
 def safe(text: str) -> str:
     """User or network text made safe to print: no terminal escape or control characters."""
     return strip_control(text)
+
+
+def safe_line(text: str) -> str:
+    """Like `safe`, for text printed inside one output line (a file name): a newline or tab
+    in it is shown as `\\n` / `\\t`, so it cannot forge a line of its own."""
+    return safe(text).replace("\n", "\\n").replace("\t", "\\t")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from lyrictui.commands.common import echo_json, open_library, safe
+from lyrictui.commands.common import echo_json, open_library, safe, safe_line
 from lyrictui.core.errors import InvalidInput
 from lyrictui.core.names import plural
 
@@ -141,7 +141,7 @@ def import_(name: str, paths: tuple[Path, ...], separator: str | None, dataset: 
 
     def on_file(r: FileReport) -> None:
         nonlocal listed
-        shown = safe(str(r.path))
+        shown = safe_line(str(r.path))
         if r.refused:
             if single:
                 return
@@ -166,7 +166,8 @@ def import_(name: str, paths: tuple[Path, ...], separator: str | None, dataset: 
     refused = len(summary.refused)
     stored = sum(f.added + f.already + f.duplicates + f.skipped for f in summary.files)
     if stored == 0 and single and summary.refused:
-        raise InvalidInput(f"nothing imported: {safe(str(paths[0]))}: {summary.refused[0].refused}")
+        raise InvalidInput(f"nothing imported: {safe_line(str(paths[0]))}: "
+                           f"{summary.refused[0].refused}")
     if stored == 0:
         raise InvalidInput(f"nothing imported: all {plural(refused, 'file')} were refused "
                            "(reasons above)")

@@ -20,11 +20,28 @@ _ESCAPES = re.compile(
 )
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def strip_control(text: str) -> str:
     """Remove terminal escape sequences, control and invisible formatting characters (keeps
-    newlines and tabs)."""
-    text = _ESCAPES.sub("", text)
+    newlines and tabs); a lone surrogate (a file name's byte that is not UTF-8) becomes U+FFFD,
+    which can be printed and stored."""
+    text = _SURROGATE.sub("\ufffd", _ESCAPES.sub("", text))
     return _CONTROL.sub(lambda m: m.group(0) if m.group(0) in "\n\t" else "", text)
+
+
+def readable_file_name(name: str) -> str:
+    """A file name as text a person can read: names that are not UTF-8 (Python keeps their
+    bytes as surrogates) are read as Windows-1252 / Latin-1, as old tools wrote them, so
+    `caf\\xe9` is "café"."""
+    if not _SURROGATE.search(name):
+        return name
+    raw = name.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:  # bytes cp1252 leaves undefined: Latin-1 maps every byte
+        return raw.decode("latin-1")
 
 
 def one_line(text: str) -> str:

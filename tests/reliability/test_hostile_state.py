@@ -159,3 +159,60 @@ def _one_line_run(line: bytes, name: str) -> Path:
     folder.mkdir(parents=True)
     (folder / "events.jsonl").write_bytes(line + b"\n")
     return folder
+
+
+# -- 4. import: file names that are not UTF-8, links out of the folder, deep folders ----------
+
+def test_import_names_that_are_not_utf8_become_readable_titles_and_nothing_stops_midway(
+        tmp_path: Path):
+    import os
+
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    raw = os.fsencode(folder)
+    for name, text in ((b"a.txt", "first song line\nanother line"),
+                       (b"caf\xe9.txt", "cafe song line\nanother line"),
+                       (b"na\xefve\xff\xfe.txt", "naive song line\nanother line"),
+                       (b"x\nerror: forged.txt", "forged song line\nanother line"),
+                       (b"z.txt", "last song line\nanother line")):
+        with open(raw + b"/" + name, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    imported = lyrictui("import", "Bytes Band", str(folder))
+    assert imported.returncode == 0, imported.stderr
+    assert 'Imported 5 songs into "Bytes Band".' in imported.stdout
+    # Every output line is one of ours: the newline in a name cannot forge one.
+    assert not any(line.startswith("error:") for line in imported.stdout.splitlines())
+    assert len(imported.stdout.splitlines()) == 6
+    titles = sorted(r["title"] for r in rows("SELECT title FROM songs"))
+    assert titles == ["a", "café", "naïveÿþ", "x error: forged", "z"]
+    rerun = lyrictui("import", "Bytes Band", str(folder))
+    assert rerun.returncode == 0 and rerun.stdout.count("already imported") == 5
+
+
+def test_import_does_not_follow_links_out_of_the_folder_and_walks_any_depth(tmp_path: Path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("a secret line\nnot lyrics\n", encoding="utf-8")
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    deep = folder
+    for _ in range(1_100):  # made level by level: pathlib's mkdir(parents=True) recurses
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "bottom.txt").write_text("the deepest song\nline two\n", encoding="utf-8")
+    (folder / "top.txt").write_text("the top song\nline two\n", encoding="utf-8")
+    (folder / "link.txt").symlink_to(outside)
+    (folder / "inside.txt").symlink_to(folder / "top.txt")
+    (folder / "loop").symlink_to(folder)
+
+    try:
+        imported = lyrictui("import", "Deep Band", str(folder))
+    finally:
+        # pytest's clean-up (shutil.rmtree) recurses: take the levels down one by one first.
+        (deep / "bottom.txt").unlink()
+        while deep != folder:
+            deep.rmdir()
+            deep = deep.parent
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    texts = [r["lyrics"] for r in rows("SELECT lyrics FROM songs")]
+    assert not any("secret" in t for t in texts)
+    assert any("deepest" in t for t in texts) and any("top song" in t for t in texts)
