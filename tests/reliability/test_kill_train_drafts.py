@@ -515,7 +515,8 @@ class AppInPty:
             time.sleep(pace)
 
     def kill(self) -> int:
-        os.kill(self.proc.pid, signal.SIGKILL)
+        if self.proc.poll() is None:  # (one that died by itself keeps its own exit code)
+            os.kill(self.proc.pid, signal.SIGKILL)
         code = self.proc.wait()
         os.close(self.master)
         return code
@@ -533,7 +534,9 @@ def app_kills(tmp: Path, kills: int, seed: int) -> list[dict]:
     for number in range(kills):
         home = tmp / f"app-{number}"
         home.mkdir()
-        env = dict(os.environ, LYRICTUI_HOME=str(home), TERM="xterm-256color")
+        # COLUMNS and LINES win over the terminal's own size where set: say it twice.
+        env = dict(os.environ, LYRICTUI_HOME=str(home), TERM="xterm-256color", COLUMNS="120",
+                   LINES="40")
         app = AppInPty(env)
         try:
             app.wait_for("Library")
