@@ -148,7 +148,12 @@ class _Scrape:
                 created = self.library.find_artist(gname) is None
                 self.artist = self._library_artist(gname, gid)
                 self.events.add(ArtistFound(gname, gid))
-                await self._pipeline(api, gid)
+                try:
+                    await self._pipeline(api, gid)
+                except BaseException:
+                    if created and self.library.song_counts(self.artist.id) == (0, 0):
+                        self.library.delete_artist(self.artist.id)  # nothing came: leave none
+                    raise
                 if created and not self.summary.listed and \
                         self.library.song_counts(self.artist.id) == (0, 0):
                     self.library.delete_artist(self.artist.id)  # leave no empty artist behind
@@ -244,7 +249,12 @@ class _Scrape:
             self._parse_and_store(song, html)
 
     def _parse_and_store(self, song: SongInfo, html: str) -> None:
-        page = extract(html)
+        try:
+            page = extract(html)
+        except (RecursionError, MemoryError, ValueError, UnicodeError) as exc:
+            # One page the parser cannot take is that song's failure, never the scrape's.
+            self._fail(song, f"the page could not be parsed ({type(exc).__name__})")
+            return
         if page.placeholder is not None:
             reason = lyrics.INSTRUMENTAL if page.placeholder == "instrumental" else \
                 lyrics.UNRELEASED

@@ -16,6 +16,7 @@ from lyrictui.core.sources.http import Blocked, HttpClient, HttpError
 DEFAULT_API_URL = "https://api.genius.com"
 DEFAULT_WEB_URL = "https://genius.com"
 PER_PAGE = 50
+MAX_PAGES = 2_000  # 100,000 songs: past this a listing is a server that never says "last page"
 TOKEN_HELP = (
     "create a token at https://genius.com/api-clients, then run "
     "`lyrictui config set genius_token TOKEN` (or set GENIUS_ACCESS_TOKEN)"
@@ -64,17 +65,40 @@ class SongInfo:
     instrumental: bool
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> SongInfo:
-        artist = data.get("primary_artist") or {}
+    def from_api(cls, data: Any) -> SongInfo | None:
+        """The song, or None when the entry is not a song object with a numeric id."""
+        if not isinstance(data, dict) or (song_id := as_id(data.get("id"))) is None:
+            return None
+        artist = data.get("primary_artist")
+        artist = artist if isinstance(artist, dict) else {}
         return cls(
             # Names and titles are shown in terminals: no control or escape characters.
-            id=int(data["id"]),
-            title=one_line(str(data.get("title") or "")) or f"song {data['id']}",
-            url=str(data.get("url") or ""), primary_artist_id=int(artist.get("id") or 0),
-            primary_artist=one_line(str(artist.get("name") or "")),
-            lyrics_state=str(data.get("lyrics_state") or "complete"),
-            instrumental=bool(data.get("instrumental")),
+            id=song_id,
+            title=one_line(_text(data.get("title"))) or f"song {song_id}",
+            url=_text(data.get("url")), primary_artist_id=as_id(artist.get("id")) or 0,
+            primary_artist=one_line(_text(artist.get("name"))),
+            lyrics_state=_text(data.get("lyrics_state")) or "complete",
+            instrumental=data.get("instrumental") is True,
         )
+
+
+def as_id(value: Any) -> int | None:
+    """A Genius id: a positive whole number (as a number or digits in a string), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
+        value = int(value.strip())
+    return value if isinstance(value, int) and 0 < value < 2**63 else None
+
+
+def _text(value: Any) -> str:
+    """A string field as Genius should send it; anything else (a list, an object) is absent."""
+    return value if isinstance(value, str) else ""
+
+
+def _unexpected(path: str, what: str) -> LyricError:
+    return LyricError(f"Genius answered {path} with an unexpected shape ({what}): is "
+                      "LYRICTUI_GENIUS_API_URL right?")
 
 
 class GeniusApi:
@@ -105,11 +129,14 @@ class GeniusApi:
     async def resolve_artist(self, name: str) -> tuple[int, str]:
         """(id, name) of the artist best matching `name`, ignoring case, accents, punctuation."""
         hits = (await self._json("/search", {"q": name, "per_page": 20})).get("hits") or []
+        if not isinstance(hits, list):
+            raise _unexpected("/search", "hits is not a list")
         artists: dict[int, str] = {}
         for hit in hits:
-            artist = (hit.get("result") or {}).get("primary_artist") or {}
-            if artist.get("id"):
-                artists.setdefault(int(artist["id"]), one_line(str(artist.get("name") or "")))
+            result = hit.get("result") if isinstance(hit, dict) else None
+            artist = result.get("primary_artist") if isinstance(result, dict) else None
+            if isinstance(artist, dict) and (artist_id := as_id(artist.get("id"))) is not None:
+                artists.setdefault(artist_id, one_line(_text(artist.get("name"))))
         wanted = fold(name)
         exact = [(i, n) for i, n in artists.items() if fold(n) == wanted]
         if len(exact) == 1:
@@ -125,21 +152,34 @@ class GeniusApi:
         raise NotFound(f'no Genius artist named "{name}": {hint}')
 
     async def artist(self, artist_id: int) -> tuple[int, str]:
-        data = (await self._json(f"/artists/{artist_id}")).get("artist") or {}
-        return int(data.get("id") or artist_id), one_line(str(data.get("name") or "")) or \
+        data = (await self._json(f"/artists/{artist_id}")).get("artist")
+        if not isinstance(data, dict):
+            raise _unexpected(f"/artists/{artist_id}", "no artist object")
+        return as_id(data.get("id")) or artist_id, one_line(_text(data.get("name"))) or \
             str(artist_id)
 
     async def artist_songs(self, artist_id: int) -> AsyncIterator[list[SongInfo]]:
-        """Pages of the artist's songs, most popular first, until next_page is null."""
+        """Pages of the artist's songs, most popular first, until next_page is null.
+
+        A server that never ends the listing is stopped: at a next_page that does not move
+        forward, at a page with no song not listed before, and after MAX_PAGES pages."""
         page: int | None = 1
-        while page:
-            response = await self._json(f"/artists/{artist_id}/songs",
-                                        {"per_page": PER_PAGE, "page": page,
-                                         "sort": "popularity"})
-            songs = [SongInfo.from_api(s) for s in response.get("songs") or [] if s.get("id")]
+        seen: set[int] = set()
+        for _ in range(MAX_PAGES):
+            if page is None:
+                return
+            path = f"/artists/{artist_id}/songs"
+            response = await self._json(path, {"per_page": PER_PAGE, "page": page,
+                                               "sort": "popularity"})
+            listed = response.get("songs") or []
+            if not isinstance(listed, list):
+                raise _unexpected(path, "songs is not a list")
+            songs = [info for s in listed if (info := SongInfo.from_api(s)) is not None]
+            new = {s.id for s in songs} - seen
+            seen |= new
             yield songs
-            nxt = response.get("next_page")
-            page = int(nxt) if nxt and songs else None
+            nxt = as_id(response.get("next_page"))
+            page = nxt if nxt is not None and nxt > page and new else None
 
     def page_url(self, url: str) -> str:
         """The page URL to fetch: genius.com links move to the configured web base."""

@@ -64,7 +64,17 @@ def _excluded(node: Any) -> bool:
 
 
 def _walk(node: Any, out: list[str]) -> None:
-    for child in node.iter(include_text=True):
+    """The text under `node`, in document order, with an explicit stack: a page nested
+    60,000 levels deep is walked like any other (a recursive walk ran out of stack)."""
+    levels: list[tuple[Any, bool]] = [(node.iter(include_text=True), False)]
+    while levels:
+        children, block = levels[-1]
+        child = next(children, None)
+        if child is None:
+            levels.pop()
+            if block:
+                out.append("\n")
+            continue
         if child.is_text_node:
             out.append(_SPACES.sub(" ", child.text(deep=False)))
             continue
@@ -73,12 +83,10 @@ def _walk(node: Any, out: list[str]) -> None:
             out.append("\n")
         elif not child.is_element_node or tag in _SKIP_TAGS or _excluded(child):
             continue
-        elif tag in _BLOCK_TAGS:
-            out.append("\n")
-            _walk(child, out)
-            out.append("\n")
         else:
-            _walk(child, out)
+            if tag in _BLOCK_TAGS:
+                out.append("\n")
+            levels.append((child.iter(include_text=True), tag in _BLOCK_TAGS))
 
 
 def _placeholder(tree: Any) -> str | None:

@@ -65,7 +65,7 @@ class Response:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack
             raise HttpError(f"{self.url} did not answer JSON", url=self.url,
                             status=self.status) from None
 
