@@ -45,14 +45,15 @@ def print_event(event: dict[str, Any]) -> None:
                                                if event.get("model_id") else ""))
 
 
-def _foreground(library: Library, run_id: str, dist: distributed.DistInfo) -> None:
+def _foreground(library: Library, run_id: str, dist: distributed.DistInfo, *,
+                background: bool = False) -> None:
     from lyrictui.core.train.training import execute_run
 
     if dist.main:
         click.echo(f"run {run_id} (Ctrl-C saves a checkpoint and stops; "
                    f"`lyrictui resume {run_id}` continues)")
     outcome = execute_run(library, run_id, dist=dist,
-                          listener=print_event if dist.main else None)
+                          listener=print_event if dist.main else None, background=background)
     if dist.main and outcome.status == "cancelled":
         click.echo(f"stopped: `lyrictui resume {run_id}` continues from the last checkpoint")
 
@@ -63,19 +64,23 @@ def _foreground(library: Library, run_id: str, dist: distributed.DistInfo) -> No
               "starter [gpt2; starter when gpt2 is not downloaded and the hub is unreachable].")
 @click.option("--method", type=click.Choice(METHODS), default="full", show_default=True,
               help="Full fine-tune, or LoRA adapters (a few MB, loaded over the base).")
-@click.option("--epochs", type=int, help="Passes over the data [4; 2 for --base starter].")
+@click.option("--epochs", type=int, help="Passes over the data [the budget decides, in steps, "
+              "from the size of the data; shown before the run starts].")
 @click.option("--batch-size", type=int, help="Blocks per device per micro-batch [8].")
 @click.option("--grad-accum", type=int, help="Micro-batches per optimizer step [1].")
-@click.option("--lr", type=float, help="Peak learning rate [5e-5 full, 2e-4 LoRA].")
-@click.option("--block-size", type=int, help="Tokens per training block [512].")
-@click.option("--val-fraction", type=float, help="Share of songs held out for validation [0.1].")
+@click.option("--lr", type=float, help="Peak learning rate [5e-5 full, 2e-4 LoRA; starter: 1e-3, "
+              "3e-4 with --train-embeddings].")
+@click.option("--block-size", type=int, help="Tokens per training block [512, smaller for a "
+              "small set].")
+@click.option("--val-fraction", type=float, help="Share of songs held out for validation [0.1, "
+              "more for a small set: at least 3 whole songs].")
 @click.option("--device", type=click.Choice(DEVICES), help="[config `device`, else auto].")
-@click.option("--max-steps", type=int, help="Stop after this many optimizer steps.")
-@click.option("--eval-every", type=int, help="Evaluate every N steps [every epoch].")
+@click.option("--max-steps", type=int, help="Train this many optimizer steps [the budget].")
+@click.option("--eval-every", type=int, help="Evaluate every N steps [about 6 times a run].")
 @click.option("--save-every", type=int, help="Checkpoint every N steps [at each evaluation].")
-@click.option("--keep-checkpoints", type=int, help="Checkpoints kept [2].")
+@click.option("--keep-checkpoints", type=int, help="Checkpoints kept while training [1].")
 @click.option("--patience", type=int, help="Evaluations without improvement before stopping "
-              "early; 0 never stops [2].")
+              "early; 0 never stops [3; 2 with --epochs or --max-steps].")
 @click.option("--seed", type=int, help="Random seed [42].")
 @click.option("--warmup", type=float, help="Share of steps warming up the lr [0.05].")
 @click.option("--weight-decay", type=float, help="AdamW weight decay [0.01].")
@@ -83,13 +88,17 @@ def _foreground(library: Library, run_id: str, dist: distributed.DistInfo) -> No
               help="torch.compile [auto: on CUDA for long runs].")
 @click.option("--gradient-checkpointing", is_flag=True, default=None,
               help="Recompute activations: less GPU memory, slower steps.")
+@click.option("--train-embeddings/--freeze-embeddings", default=None,
+              help="Train the token embedding table too [yes; frozen for the starter].")
 @click.option("--lora-r", type=int, help="LoRA rank [8].")
 @click.option("--lora-alpha", type=int, help="LoRA alpha [16].")
 @click.option("--log-every", type=int, help="A step event every N steps [about once a second].")
 @click.option("--detach", is_flag=True, help="Train in the background; prints the run id.")
+@click.option("--dry-run", is_flag=True, help="Show the plan (songs, tokens, steps, expected "
+              "time) and start nothing.")
 @click.option("--resume", is_flag=True,
               help="Continue NAME's last interrupted, cancelled or failed run instead.")
-def train(name: str, base: str | None, method: str, detach: bool, resume: bool,
+def train(name: str, base: str | None, method: str, detach: bool, resume: bool, dry_run: bool,
           compile_mode: str | None, **options: Any) -> None:
     """Fine-tune GPT-2 on NAME's lyrics (packing them first if needed).
 
@@ -109,15 +118,21 @@ def train(name: str, base: str | None, method: str, detach: bool, resume: bool,
             if run is None:
                 raise NotFound(f'"{artist.name}" has no interrupted, cancelled or failed run to '
                                "resume: start one with `lyrictui train`")
-            runs.ensure_not_running(run)
+            runs.ensure_can_resume(library, run)
             runs.clear_stop(runs.run_dir(run))
             if detach:
                 click.echo(runs.start_detached(library, artist, runs.run_config(run), run=run))
                 return
             run_id = run.id
         else:
-            config = start.plan_run(library, artist, base, method, compile=compile_mode, **options)
-            run_id = start.start_run(library, artist, config, detach=detach)
+            plan = start.plan_run_full(library, artist, base, method, compile=compile_mode,
+                                       **options)
+            # With --detach the plan goes to stderr, so stdout stays the run id alone.
+            for line in plan.lines():
+                click.echo(safe(line), err=detach)
+            if dry_run:
+                return
+            run_id = start.start_run(library, artist, plan.config, detach=detach)
             if detach:
                 click.echo(run_id)
                 return
@@ -137,7 +152,7 @@ def resume(run_ref: str, detach: bool) -> None:
     library = open_library()
     runs.mark_stale_runs(library)
     run = runs.resolve_run(library, run_ref)
-    runs.ensure_not_running(run)
+    runs.ensure_can_resume(library, run)
     runs.clear_stop(runs.run_dir(run))
     if detach:
         artist = library.artist_by_id(run.artist_id)
@@ -149,8 +164,9 @@ def resume(run_ref: str, detach: bool) -> None:
 @click.command("run-worker", hidden=True)
 @click.argument("run_id")
 def run_worker(run_id: str) -> None:
-    """Train RUN in this process (what --detach starts; keeps a pending cancel)."""
-    _foreground(open_library(), run_id, distributed.SINGLE)
+    """Train RUN in this process (what --detach and the app start; keeps a pending cancel), at
+    a lower priority and leaving a core free on a CPU, so the app stays responsive."""
+    _foreground(open_library(), run_id, distributed.SINGLE, background=True)
 
 
 @click.command()

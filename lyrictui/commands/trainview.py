@@ -27,21 +27,36 @@ def _ppl(loss: float | None) -> float | None:
 
 
 def run_row(run: Run, artist: str) -> dict[str, Any]:
+    from lyrictui.core.train.disk import run_size
+
     return {"id": run.id, "artist": artist, "status": run.status, "step": run.step,
             "total_steps": run.total_steps, "base": run.base, "method": run.method,
             "best_val_loss": run.best_val_loss, "best_perplexity": _ppl(run.best_val_loss),
             "model_id": run.model_id, "error": run.error, "pid": run.pid,
-            "started_at": run.started_at, "ended_at": run.ended_at, "dir": run.dir}
+            "started_at": run.started_at, "ended_at": run.ended_at, "dir": run.dir,
+            "size_bytes": run_size(run)}
 
 
 @click.command("runs")
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_runs(name: str | None, as_json: bool) -> None:
-    """List training runs (of NAME), newest first, with status and best perplexity."""
+@click.option("--prune", is_flag=True, help="Free what finished runs hold: a completed run's "
+              "checkpoints, all but the newest checkpoint of a stopped one (what resume needs).")
+def list_runs(name: str | None, as_json: bool, prune: bool) -> None:
+    """List training runs (of NAME), newest first, with status, best perplexity and size on
+    disk; --prune frees what finished runs no longer need first."""
     library = open_library()
     runs.mark_stale_runs(library)
     artist = library.get_artist(name) if name else None
+    if prune:
+        from lyrictui.core.train.disk import prune_runs
+
+        result = prune_runs(library, artist)
+        message = (f"Freed {paths.human_size(result.freed)} from "
+                   f"{len(result.pruned)} finished run{'s' * (len(result.pruned) != 1)}."
+                   if result.pruned else "Nothing to free: no finished run holds checkpoints "
+                   "a resume does not need.")
+        click.echo(message, err=as_json)
     names = {a.id: a.name for a in library.list_artists()}
     rows = [run_row(r, names.get(r.artist_id, "?"))
             for r in library.list_runs(artist.id if artist else None)]
@@ -53,13 +68,13 @@ def list_runs(name: str | None, as_json: bool) -> None:
                    "(`--base starter` works offline).")
         return
     click.echo(f"{'RUN':<44} {'ARTIST':<20} {'STATUS':<11} {'STEP':>13} {'METHOD':<6} "
-               f"{'BEST PPL':>9}  STARTED")
+               f"{'BEST PPL':>9} {'SIZE':>9}  STARTED")
     for r in rows:
         ppl = f"{r['best_perplexity']:.2f}" if r["best_perplexity"] is not None else "-"
         started = datetime.fromtimestamp(r["started_at"]).strftime("%Y-%m-%d %H:%M")
         click.echo(f"{r['id']:<44} {safe(r['artist'])[:20]:<20} {r['status']:<11} "
                    f"{str(r['step']) + '/' + str(r['total_steps']):>13} {r['method']:<6} "
-                   f"{ppl:>9}  {started}")
+                   f"{ppl:>9} {paths.human_size(r['size_bytes']):>9}  {started}")
         if r["error"] and r["status"] == "failed":
             click.echo(f"    {safe(r['error'])}")
 

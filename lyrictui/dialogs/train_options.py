@@ -1,4 +1,5 @@
-"""TrainOptionsDialog: base (with what is available offline), method, epochs, advanced knobs."""
+"""TrainOptionsDialog: base (with what is available offline), method, epochs, advanced knobs,
+and the plan a run would follow (songs, tokens, steps, expected time; core/train/start.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.widgets import Button, Collapsible, Input, Label, RadioButton, Radi
 
 from lyrictui.core.engine.bases import DEFAULT_BASE, HUB_BASES, STARTER, resolve
 from lyrictui.core.errors import InvalidInput, LyricError
-from lyrictui.core.train.config import DEVICES, TrainConfig, default_epochs
+from lyrictui.core.train.config import DEVICES, TrainConfig
 from lyrictui.core.train.start import TrainChoice, build_config, setting_device
 from lyrictui.dialogs.form import FormDialog
 
@@ -52,7 +53,6 @@ class TrainOptionsDialog(FormDialog[TrainChoice]):
     def __init__(self, artist: str, default_base: str = DEFAULT_BASE) -> None:
         super().__init__()
         self._artist, self._default_base = artist, default_base
-        self._auto_epochs = default_epochs(default_base)
         device = setting_device()
         self._device = device if device in DEVICES else "auto"
 
@@ -60,6 +60,7 @@ class TrainOptionsDialog(FormDialog[TrainChoice]):
         with Vertical():
             yield Label(f"Train a model on {self._artist}", classes="dialog-title", markup=False)
             yield Static(STARTER_NOTE, id="train-note", markup=False)
+            yield Static("Measuring the songs...", id="train-summary", markup=False)
             with VerticalScroll():
                 yield Label("Base model")
                 yield Select([(self._default_base, self._default_base)], allow_blank=False,
@@ -68,9 +69,8 @@ class TrainOptionsDialog(FormDialog[TrainChoice]):
                 with RadioSet(id="train-method"):
                     yield RadioButton("Full fine-tune", value=True, id="method-full")
                     yield RadioButton("LoRA adapter (small, fast)", id="method-lora")
-                yield Label("Epochs")
-                yield Input("", placeholder=str(self._auto_epochs), id="train-epochs",
-                            type="integer")
+                yield Label("Epochs (empty: the budget above, fitted to the songs)")
+                yield Input("", placeholder="auto", id="train-epochs", type="integer")
                 with Collapsible(title="Advanced", collapsed=True):
                     yield Label("Batch size")
                     yield Input("", placeholder=str(TrainConfig.batch_size), id="train-batch",
@@ -93,12 +93,26 @@ class TrainOptionsDialog(FormDialog[TrainChoice]):
 
     def on_mount(self) -> None:
         self.check_bases()
+        self.show_plan(TrainChoice(base=self._default_base))
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        # The epochs placeholder shows the default of the chosen base.
+        # The plan depends on the base (its tokenizer, window and speed).
         if event.select.id == "train-base" and isinstance(event.value, str):
-            self._auto_epochs = default_epochs(event.value)
-            self.query_one("#train-epochs", Input).placeholder = str(self._auto_epochs)
+            self.show_plan(TrainChoice(base=event.value))
+
+    @work(thread=True, exclusive=True, group="train-plan", exit_on_error=False,
+          description="Planning the run")
+    def show_plan(self, choice: TrainChoice) -> None:
+        """The same pre-start summary `lyrictui train` prints (start.summarize_choice)."""
+        from lyrictui.core.train.start import summarize_choice
+
+        try:
+            library = self.app.library  # type: ignore[attr-defined]
+            text = "\n".join(summarize_choice(library, library.get_artist(self._artist),
+                                               choice).lines())
+        except LyricError as exc:
+            text = str(exc)
+        self.app.call_from_thread(self.query_one("#train-summary", Static).update, text)
 
     @work(thread=True, exclusive=True, group="bases", exit_on_error=False,
           description="Checking which base models are available")

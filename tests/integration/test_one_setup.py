@@ -53,6 +53,8 @@ async def test_cli_and_app_start_the_same_run(tmp_path, tiny_gpt2, library,
                                       "--detach"])
     assert result.exit_code == 0, result.output
     cli_run = library.get_run(result.output.strip().splitlines()[-1])
+    # One run per artist at a time: the app's run starts once the CLI's has ended.
+    assert wait_finished(library, cli_run.id) == "completed"
 
     app = make_app(Services(library=library))
     async with app.run_test(size=SIZE) as pilot:
@@ -69,10 +71,10 @@ async def test_cli_and_app_start_the_same_run(tmp_path, tiny_gpt2, library,
     app_run = next(r for r in library.list_runs(artist.id) if r.id != cli_run.id)
 
     cli_config, app_config = runs.run_config(cli_run), runs.run_config(app_run)
-    assert cli_config.device == "cpu" and cli_config.block_size == 128
+    # At most the window (the budget may pick a smaller block for this small corpus).
+    assert cli_config.device == "cpu" and cli_config.block_size <= 128
     assert app_config.to_dict() == cli_config.to_dict()
-    for run in (cli_run, app_run):
-        assert wait_finished(library, run.id) == "completed"
+    assert wait_finished(library, app_run.id) == "completed"
 
 
 async def test_cli_and_app_pack_the_same_dataset(library, add_corpus) -> None:

@@ -304,9 +304,15 @@ def test_runs_whose_process_died_are_marked_interrupted(library, small_base, add
     assert runs.latest_resumable(library, artist).id == silent.id
 
 
-def test_epochs_default_to_two_for_the_starter_and_four_otherwise(tiny_model_dir) -> None:
-    from lyrictui.commands.train import _config
+def test_a_new_run_is_planned_in_steps_fitted_to_its_songs(library, add_corpus) -> None:
+    """No --epochs/--max-steps: the budget (core/train/budget.py) sets the steps, the block
+    size and the validation share from the songs; an explicit --epochs wins."""
+    from lyrictui.core.train.start import plan_run
 
-    assert _config("starter", "full").epochs == 2
-    assert _config(str(tiny_model_dir), "full").epochs == 4
-    assert _config("starter", "full", epochs=5).epochs == 5
+    artist = add_corpus(library, songs=40)
+    config = plan_run(library, artist, "starter", device="cpu")
+    assert config.epochs is None and config.max_steps is not None and config.max_steps >= 24
+    assert config.block_size < 512  # a few thousand tokens: smaller blocks, more of them
+    assert config.eval_every is not None and config.eval_every <= config.max_steps
+    explicit = plan_run(library, artist, "starter", device="cpu", epochs=5)
+    assert explicit.epochs == 5 and explicit.max_steps is None

@@ -4,7 +4,9 @@
 optimizer.safetensors (AdamW's moments and step counts), rng.safetensors (torch's generator
 states) and state.json (step, epoch, best loss, patience, Python's RNG, the loss scaler).
 A checkpoint is written as `.step-....tmp` and renamed into place, so the newest folder without
-the leading dot is always complete; the last `keep` are kept.
+the leading dot is always complete; the last `keep` are kept (1 by default: the older one is
+deleted only after the newer is in place). A cancelled or interrupted run keeps its newest
+whole checkpoint (`prune`), a completed one none (`remove_all`).
 """
 
 from __future__ import annotations
@@ -155,6 +157,24 @@ def load(folder: Path, *, model: Any, optimizer: Any, scaler: Any,
                       best_val_loss=doc["best_val_loss"], best_step=doc["best_step"],
                       bad_evals=doc["bad_evals"], last_eval_step=doc.get("last_eval_step", -1),
                       extra=doc.get("extra") or {})
+
+
+def prune(run_dir: Path, keep: int = 1) -> int:
+    """Delete all but the newest `keep` whole checkpoints and any half-written one (a kill
+    mid-save leaves `.step-N.tmp`); returns the bytes freed. What a resume loads (the newest
+    whole checkpoint) is never deleted."""
+    from lyrictui.core.paths import dir_size
+
+    folder = checkpoints_dir(run_dir)
+    if not folder.is_dir():
+        return 0
+    doomed = list_checkpoints(run_dir)[:-keep] if keep > 0 else list_checkpoints(run_dir)
+    doomed += [p for p in folder.iterdir() if p.is_dir() and p.name.startswith(f".{PREFIX}")]
+    freed = 0
+    for path in doomed:
+        freed += dir_size(path)
+        shutil.rmtree(path, ignore_errors=True)
+    return freed
 
 
 def remove_all(run_dir: Path) -> int:

@@ -13,14 +13,19 @@ from lyrictui.core.errors import InvalidInput
 METHODS = ("full", "lora")
 COMPILE_MODES = ("auto", "on", "off")
 DEFAULT_LR = {"full": 5e-5, "lora": 2e-4}
-STARTER_EPOCHS = 2
+STARTER_LR = {"full": 1e-3, "full+embeddings": 3e-4, "lora": 1e-3}
+"""The bundled starter is small (16M parameters): fine-tuning it to a new voice in a few dozen
+steps wants a higher rate than a 124M base, lower when its embedding table trains too
+(benchmarks/finetune.py, docs/benchmarks.md)."""
 
 
-def default_epochs(base: str) -> int:
-    """Epochs when the user names none: 2 for the small bundled starter, which already knows
-    verse (4 took 345 s on a 2-core CPU for a 200-song corpus, 2 take 163 s and still beat it on
-    validation loss; docs/benchmarks.md), else the TrainConfig default."""
-    return STARTER_EPOCHS if base.strip() == STARTER else TrainConfig.epochs
+def default_lr(base: str, method: str, train_embeddings: bool | None = None) -> float:
+    """The peak learning rate when the user names none."""
+    if base.strip() != STARTER:
+        return DEFAULT_LR[method]
+    if method == "full" and train_embeddings:
+        return STARTER_LR["full+embeddings"]
+    return STARTER_LR[method]
 
 
 @dataclass
@@ -31,13 +36,14 @@ class TrainConfig:
     """Hub id, model folder, or `starter` (`bases.default_base()` when the user names none)."""
     method: str = "full"
     """`full` fine-tune, or `lora` adapters (peft)."""
-    epochs: int = 4
+    epochs: int | None = None
+    """Passes over the data; None lets the budget decide (core/train/budget.py), in steps."""
     batch_size: int = 8
     """Blocks per device per micro-batch."""
     grad_accum: int = 1
     """Micro-batches per optimizer step."""
     lr: float | None = None
-    """Peak learning rate; None picks 5e-5 (full) or 2e-4 (LoRA)."""
+    """Peak learning rate; None picks `default_lr(base, method)`."""
     weight_decay: float = 0.01
     warmup: float = 0.05
     """Share of the run's steps spent warming the learning rate up linearly."""
@@ -52,7 +58,9 @@ class TrainConfig:
     """Evaluate every N steps; None means every epoch (every 500 steps for long epochs)."""
     save_every: int | None = None
     """Checkpoint every N steps; None means at every evaluation (and at least every 10 min)."""
-    keep_checkpoints: int = 2
+    keep_checkpoints: int = 1
+    """Whole checkpoints kept while training (each is written aside and renamed into place, so
+    the newest is always complete); a finished run keeps none."""
     patience: int = 2
     """Stop after this many evaluations without a better validation loss; 0 never stops."""
     seed: int = 42
@@ -60,6 +68,10 @@ class TrainConfig:
     compile: str = "auto"
     """torch.compile: auto compiles on CUDA when the run is long enough to pay it back."""
     gradient_checkpointing: bool = False
+    train_embeddings: bool | None = None
+    """Train the (tied) token embedding table in a full fine-tune; None: yes, except for the
+    bundled starter, whose table is 12.9M of its 16.2M parameters: frozen, a step is faster, a
+    checkpoint 5x smaller, and a few songs cannot drag rare words around."""
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.05
@@ -70,7 +82,8 @@ class TrainConfig:
 
     @property
     def peak_lr(self) -> float:
-        return self.lr if self.lr is not None else DEFAULT_LR[self.method]
+        return self.lr if self.lr is not None else default_lr(self.base, self.method,
+                                                              self.train_embeddings)
 
     def validate(self) -> TrainConfig:
         """Raise InvalidInput (one line) for a value training cannot use."""
@@ -80,10 +93,10 @@ class TrainConfig:
             raise InvalidInput(f"unknown device {self.device!r}: use auto, cuda, mps or cpu")
         if self.compile not in COMPILE_MODES:
             raise InvalidInput(f"--compile must be auto, on or off, not {self.compile!r}")
-        positive = {"epochs": self.epochs, "batch-size": self.batch_size,
+        positive = {"batch-size": self.batch_size,
                     "grad-accum": self.grad_accum, "block-size": self.block_size,
                     "keep-checkpoints": self.keep_checkpoints, "lora-r": self.lora_r}
-        for name in ("max_steps", "eval_every", "save_every", "log_every"):
+        for name in ("epochs", "max_steps", "eval_every", "save_every", "log_every"):
             value = getattr(self, name)
             if value is not None:
                 positive[name.replace("_", "-")] = value

@@ -55,7 +55,14 @@ def make_plan(n_blocks: int, block_size: int, config: TrainConfig, world: int = 
                              "add songs or use a smaller --block-size")
     per_step = per_rank * world * config.grad_accum
     steps_per_epoch = n_blocks // per_step
-    total = config.max_steps or steps_per_epoch * config.epochs
+    if config.max_steps:
+        total = config.max_steps
+    elif config.epochs:
+        total = steps_per_epoch * config.epochs
+    else:  # a config built without `plan_run`: the same budget, from the blocks at hand
+        from lyrictui.core.train.budget import steps_for
+
+        total = steps_for(n_blocks, per_step, block_size)[0]
     eval_every = config.eval_every or (steps_per_epoch if steps_per_epoch <= 1000 else 500)
     eval_every = max(1, min(eval_every, total))
     return Plan(batch_size=per_rank, steps_per_epoch=steps_per_epoch, total_steps=total,

@@ -4,6 +4,13 @@ A run is a row in the library plus `artists/<slug>/runs/<run-id>/` holding event
 config.json, train.log, checkpoints/ and a lock file. The process that trains a run holds the
 lock for its whole life, so a second process can never train the same run, and the OS frees
 the lock when the process dies, even by SIGKILL.
+
+One run per artist at a time: the training process also holds `runs/.training.lock` of its
+artist (flock; the file names the run), and a new run is registered by one `BEGIN IMMEDIATE`
+transaction that first checks that no run of the artist is training (that lock) or starting
+(a queued row whose process is alive or not yet launched). Two starts from two processes (the
+app, the CLI, a second app) queue on SQLite's write lock, so the second sees the first's row
+and is refused with one line naming it; a killed process frees its flock with it.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import threading
@@ -27,10 +35,13 @@ from lyrictui.core.store.status import heartbeat_timeout, run_is_stale
 from lyrictui.core.train.config import TrainConfig
 from lyrictui.core.train.events import read_events  # re-exported: the app reads events through here
 
-__all__ = ["read_events", "create_run", "start_detached", "cancel", "mark_stale_runs"]
+__all__ = ["read_events", "create_run", "start_detached", "cancel", "mark_stale_runs",
+           "RunActive", "active_run"]
 
 STOP_FILE = "STOP"
 LOCK_FILE = ".lock"
+ARTIST_LOCK_FILE = ".training.lock"
+LOCK_RETRY_S = 1.0
 LOG_FILE = "train.log"
 HEARTBEAT_EVERY_S = 5.0
 ACTIVE = ("queued", "running")
@@ -46,10 +57,53 @@ def run_dir(run: Run) -> Path:
     return paths.inside_home(Path(run.dir))
 
 
+class RunActive(InvalidInput):
+    """A run of this artist is training or starting: one run per artist at a time."""
+
+    def __init__(self, artist: Artist, run_id: str) -> None:
+        super().__init__(f'"{artist.name}" is already training in run {run_id}: '
+                         f"`lyrictui watch {run_id}` follows it, `lyrictui cancel {run_id}` "
+                         "stops it; start another when it has ended")
+        self.run_id = run_id
+
+
+def _starting(run: Run, now: float) -> bool:
+    """A queued run whose process is launching (alive, or not launched yet and recent)."""
+    if run.status != "queued" or run_is_stale(run, now):
+        return False
+    return run.pid is None or pid_alive(run.pid)
+
+
+def active_run(library: Library, artist: Artist, *, conn: Any = None,
+               ignore: str | None = None) -> str | None:
+    """The id of `artist`'s run that is training (its process holds the artist lock) or
+    starting, else None. `conn` reads inside the caller's transaction."""
+    holder = artist_lock_holder(artist)
+    if holder is not None and holder != ignore:
+        return holder
+    reader = conn if conn is not None else library.db.conn
+    now = time.time()
+    for row in reader.execute("SELECT * FROM runs WHERE artist_id = ? AND status = 'queued' "
+                              "ORDER BY started_at DESC", (artist.id,)):
+        run = Run(**row)
+        if run.id != ignore and _starting(run, now):
+            return run.id
+    return None
+
+
+def ensure_artist_free(library: Library, artist: Artist, ignore: str | None = None) -> None:
+    """Raise RunActive when a run of `artist` (other than `ignore`) is training or starting."""
+    busy = active_run(library, artist, ignore=ignore)
+    if busy is not None:
+        raise RunActive(artist, busy)
+
+
 def create_run(library: Library, artist: Artist, config: TrainConfig,
                pid: int | None = None) -> Run:
     """Register a queued run and make its folder (with config.json); `pid` is the process
-    that will train it, when that is known (so a kill before its first heartbeat shows)."""
+    that will train it, when that is known (so a kill before its first heartbeat shows).
+    Refused (RunActive) when a run of the artist is training or starting: the check and the
+    insert are one write transaction."""
     config.validate()
     run_id = new_run_id(artist)
     folder = paths.runs_dir(artist.slug) / run_id
@@ -58,8 +112,20 @@ def create_run(library: Library, artist: Artist, config: TrainConfig,
     tmp = folder / "config.json.tmp"
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, folder / "config.json")
-    return library.create_run(run_id, artist.id, status="queued", base=config.base,
-                              method=config.method, dir=str(folder), config_json=text, pid=pid)
+    try:
+        with library.db.write() as conn:
+            busy = active_run(library, artist, conn=conn)
+            if busy is not None:
+                raise RunActive(artist, busy)
+            conn.execute(
+                "INSERT INTO runs (id, artist_id, status, base, method, dir, config_json, pid, "
+                "started_at) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
+                (run_id, artist.id, config.base, config.method, str(folder), text, pid,
+                 time.time()))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return library.get_run(run_id)
 
 
 def run_config(run: Run) -> TrainConfig:
@@ -76,7 +142,7 @@ def start_detached(library: Library, artist: Artist, config: TrainConfig,
     if run is None:
         run = create_run(library, artist, config)
     else:
-        ensure_not_running(run)
+        ensure_can_resume(library, run)
     folder = run_dir(run)
     clear_stop(folder)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -175,6 +241,12 @@ def ensure_not_running(run: Run) -> None:
                            f"`lyrictui watch {run.id}` follows it, `lyrictui cancel` stops it")
 
 
+def ensure_can_resume(library: Library, run: Run) -> None:
+    """`ensure_not_running`, and no other run of the same artist training or starting."""
+    ensure_not_running(run)
+    ensure_artist_free(library, library.artist_by_id(run.artist_id), ignore=run.id)
+
+
 # -- the lock held by the training process ---------------------------------------------------
 
 def acquire_lock(folder: Path) -> IO[Any] | None:
@@ -190,6 +262,57 @@ def acquire_lock(folder: Path) -> IO[Any] | None:
         fh.close()
         return None
     return fh
+
+
+def _artist_lock_path(artist: Artist) -> Path:
+    return paths.runs_dir(artist.slug) / ARTIST_LOCK_FILE
+
+
+def acquire_artist_lock(artist: Artist, run_id: str) -> IO[Any] | None:
+    """Hold `artist`'s training lock for run `run_id` (returns the open file to keep), or
+    None when another process holds it. The file names the run while it is held."""
+    path = _artist_lock_path(artist)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run's life
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: the row check alone
+        return fh
+    # A reader's probe (`artist_lock_holder`) holds the lock for microseconds: retry briefly
+    # so a probe is never taken for a training process.
+    deadline = time.monotonic() + LOCK_RETRY_S
+    while True:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError:
+            if time.monotonic() >= deadline or artist_lock_holder(artist) is not None:
+                fh.close()
+                return None
+            time.sleep(0.02)
+    fh.seek(0)
+    fh.truncate()
+    fh.write(run_id)
+    fh.flush()
+    return fh
+
+
+def artist_lock_holder(artist: Artist) -> str | None:
+    """The id of the run whose process holds `artist`'s training lock, else None."""
+    path = _artist_lock_path(artist)
+    if not path.exists():
+        return None
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        return None
+    with open(path, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            return fh.read().strip() or "?"
+        return None  # nobody holds it; closing drops our probe
 
 
 def lock_held(folder: Path) -> bool:

@@ -8,6 +8,7 @@ process may use.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from dataclasses import dataclass
@@ -62,15 +63,28 @@ def pick_precision(device: Any) -> Precision:
     return Precision("fp32", None, False)
 
 
-def configure_backend(device: Any) -> None:
-    """Thread count on CPU; TF32 on CUDA (for the few fp32 matmuls left under autocast)."""
+BACKGROUND_NICE = 10
+
+
+def configure_backend(device: Any, *, background: bool = False) -> None:
+    """Thread count on CPU; TF32 on CUDA (for the few fp32 matmuls left under autocast).
+
+    A background run (the app's, or `--detach`) shares the machine with a songwriter who keeps
+    writing: on a CPU it trains on one core fewer than the process may use and at a lower
+    priority (nice BACKGROUND_NICE), so the composer's suggestions find a free core and win
+    the scheduler when they need one."""
     import torch
 
+    if background:
+        with contextlib.suppress(OSError, AttributeError):  # no os.nice on Windows
+            os.nice(BACKGROUND_NICE)
     if device.type == "cpu" and "OMP_NUM_THREADS" not in os.environ:
         try:
             usable = len(os.sched_getaffinity(0))
         except AttributeError:  # macOS
             usable = os.cpu_count() or 1
+        if background and usable > 1:
+            usable -= 1
         torch.set_num_threads(max(1, min(usable, torch.get_num_threads() or usable)))
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -119,9 +133,20 @@ def load_base(config: TrainConfig, device: Any) -> tuple[Any, Any]:
     if config.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
+    if config.method == "full" and not embeddings_train(config):
+        model.get_input_embeddings().weight.requires_grad_(False)
     if config.method == "lora":
         model = wrap_lora(model, config)
     return model.to(device), tokenizer
+
+
+def embeddings_train(config: TrainConfig) -> bool:
+    """Whether a full fine-tune trains the token embedding table (TrainConfig.train_embeddings):
+    by default everywhere but the bundled starter, whose table is 12.9M of its 16.2M
+    parameters."""
+    if config.train_embeddings is not None:
+        return config.train_embeddings
+    return config.base.strip() != bases.STARTER
 
 
 def wrap_lora(model: Any, config: TrainConfig) -> Any:

@@ -92,8 +92,10 @@ def load_data(library: Library, artist: Artist, config: TrainConfig,
 
 def execute_run(library: Library, run_id: str, *, data: TrainData | None = None,
                 dist: DistInfo = SINGLE,
-                listener: Callable[[dict[str, Any]], None] | None = None) -> Outcome:
-    """Train run `run_id` from its last checkpoint (or its start) to its end, in this process."""
+                listener: Callable[[dict[str, Any]], None] | None = None,
+                background: bool = False) -> Outcome:
+    """Train run `run_id` from its last checkpoint (or its start) to its end, in this process
+    (`background`: leave a core and the scheduler's favour to the app; setup.configure_backend)."""
     run = library.get_run(run_id)
     if run.status == "completed":
         raise InvalidInput(f"run {run.id} already completed: start a new one with `lyrictui train`")
@@ -104,6 +106,12 @@ def execute_run(library: Library, run_id: str, *, data: TrainData | None = None,
     if dist.main and lock is None:
         raise InvalidInput(f"run {run.id} is already being trained by another process: "
                            f"`lyrictui watch {run.id}` follows it")
+    artist_lock = runs.acquire_artist_lock(artist, run.id) if dist.main else None
+    if dist.main and artist_lock is None:
+        lock.close()  # type: ignore[union-attr]
+        busy = runs.RunActive(artist, runs.artist_lock_holder(artist) or "?")
+        library.update_run(run.id, status="failed", error=str(busy), ended_at=time.time())
+        raise busy
     events = EventLog(folder / EVENTS_FILE if dist.main else None, listener)
     heartbeat = runs.Heartbeat(library, run.id) if dist.main else None
     stop = StopFlag(folder)
@@ -115,7 +123,7 @@ def execute_run(library: Library, run_id: str, *, data: TrainData | None = None,
             heartbeat.start()
         stop.install()
         return _train(library, run.id, artist, config, folder, data, dist, events, heartbeat,
-                      stop, state)
+                      stop, state, background)
     except KeyboardInterrupt:
         if dist.main:
             message = (f"interrupted by Ctrl-C: `lyrictui resume {run.id}` continues from the "
@@ -145,13 +153,16 @@ def execute_run(library: Library, run_id: str, *, data: TrainData | None = None,
         if heartbeat is not None:
             heartbeat.stop()
         events.close()
+        if artist_lock is not None:
+            artist_lock.close()
         if lock is not None:
             lock.close()
 
 
 def _train(library: Library, run_id: str, artist: Artist, config: TrainConfig, folder: Path,
            data: TrainData | None, dist: DistInfo, events: EventLog,
-           heartbeat: runs.Heartbeat | None, stop: StopFlag, state: TrainState) -> Outcome:
+           heartbeat: runs.Heartbeat | None, stop: StopFlag, state: TrainState,
+           background: bool = False) -> Outcome:
     import torch
     from transformers.utils import logging as hf_logging
 
@@ -161,7 +172,7 @@ def _train(library: Library, run_id: str, artist: Artist, config: TrainConfig, f
     device = trainsetup.pick_device(config.device)
     if device.type == "cuda" and dist.enabled:
         device = torch.device("cuda", dist.local_rank)
-    trainsetup.configure_backend(device)
+    trainsetup.configure_backend(device, background=background)
     precision = trainsetup.pick_precision(device)
     torch.manual_seed(config.seed + dist.rank)
     random.seed(config.seed + dist.rank)
@@ -174,6 +185,8 @@ def _train(library: Library, run_id: str, artist: Artist, config: TrainConfig, f
     optimizer = trainsetup.make_optimizer(model, config, device)
     scaler = torch.amp.GradScaler("cuda") if precision.scaler else None
     plan = make_plan(int(data.train.shape[0]), data.block_size, config, dist.world)
+    if dist.main:  # older checkpoints and a half-written one from a kill
+        checkpoints.prune(folder, keep=config.keep_checkpoints)
     latest = checkpoints.latest_checkpoint(folder)
     if latest is not None:
         restored = checkpoints.load(latest, model=model, optimizer=optimizer, scaler=scaler,
@@ -197,6 +210,8 @@ def _train(library: Library, run_id: str, artist: Artist, config: TrainConfig, f
                 epochs=round(plan.total_steps / plan.steps_per_epoch, 3),
                 resumed_from=resumed_from, device=str(device), precision=precision.name,
                 compiled=compiled, world_size=dist.world, batch_size=plan.batch_size,
+                threads=torch.get_num_threads() if device.type == "cpu" else None,
+                background=background,
                 steps_per_epoch=plan.steps_per_epoch, eval_every=plan.eval_every,
                 params=sum(p.numel() for p in model.parameters()), trainable_params=trainable,
                 dataset=data.stats)
@@ -221,6 +236,7 @@ def _train(library: Library, run_id: str, artist: Artist, config: TrainConfig, f
     if not dist.main:
         return Outcome(run_id, status, None, state.best_val_loss)
     if status == "cancelled":
+        checkpoints.prune(folder, keep=1)  # the newest whole checkpoint is all a resume needs
         library.update_run(run_id, status="cancelled", step=state.step, ended_at=time.time())
         events.emit("end", status="cancelled", model_id=None, best_val_loss=state.best_val_loss)
         return Outcome(run_id, status, None, state.best_val_loss)
