@@ -55,7 +55,7 @@ def clean_name(name: str, what: str = "artist name") -> str:
         raise InvalidInput(f"the {what} is empty: give a name such as \"Sigur Rós\"")
     if "\x00" in name or _CONTROL.search(name.replace("\t", " ")):
         raise InvalidInput(f"the {what} holds control characters: type it as plain text")
-    cleaned = " ".join(name.split())
+    cleaned = unicodedata.normalize("NFC", " ".join(name.split()))
     if not cleaned:
         raise InvalidInput(f"the {what} is empty: give a name such as \"Sigur Rós\"")
     if len(cleaned) > MAX_NAME:
@@ -63,6 +63,14 @@ def clean_name(name: str, what: str = "artist name") -> str:
             f"the {what} is {len(cleaned):,} characters long: use at most {MAX_NAME}"
         )
     return cleaned
+
+
+def name_key(name: str) -> str:
+    """What makes two artist names the same artist: Unicode-normalized (NFC) and case-folded,
+    so "Beyoncé" typed composed, decomposed or as "BEYONCÉ" is one artist (SQLite's NOCASE
+    folds only A-Z)."""
+    folded = unicodedata.normalize("NFC", " ".join(str(name).split())).casefold()
+    return unicodedata.normalize("NFC", folded)
 
 
 def slugify(name: str) -> str:

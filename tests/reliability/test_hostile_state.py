@@ -216,3 +216,55 @@ def test_import_does_not_follow_links_out_of_the_folder_and_walks_any_depth(tmp_
     texts = [r["lyrics"] for r in rows("SELECT lyrics FROM songs")]
     assert not any("secret" in t for t in texts)
     assert any("deepest" in t for t in texts) and any("top song" in t for t in texts)
+
+
+# -- 7. names that differ only by case or Unicode normalisation -------------------------------
+
+def test_names_that_differ_by_case_or_normalisation_are_one_artist(tmp_path: Path):
+    import unicodedata
+
+    composed = "Beyonc\u00e9"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    for number, name in enumerate((composed, decomposed, "BEYONC\u00c9", "beyonc\u00e9")):
+        song = tmp_path / f"song{number}.txt"
+        song.write_text(f"line {number} of a song\nand another line {number}\n", "utf-8")
+        imported = lyrictui("import", name, str(song))
+        assert imported.returncode == 0, imported.stderr
+    artists = rows("SELECT name FROM artists WHERE source = 'imported'")
+    assert [r["name"] for r in artists] == [composed]
+    assert len(rows("SELECT id FROM songs")) == 4
+    listed = lyrictui("songs", decomposed)
+    assert listed.returncode == 0 and "4 songs" in listed.stdout
+    # A new name that only case-folds onto it is refused, as for ASCII names.
+    other = lyrictui("import", "Someone Else", str(tmp_path / "song0.txt"))
+    assert other.returncode == 0, other.stderr
+    from lyrictui.core.errors import InvalidInput
+    with pytest.raises(InvalidInput, match="already exists"):
+        Library().rename_artist(Library().get_artist("Someone Else").id, "BEYONCE\u0301")
+
+
+def test_a_version_2_library_with_twins_migrates_and_keeps_both(lyrictui_home: Path):
+    import sqlite3
+    import unicodedata
+
+    from lyrictui.core.store import db
+
+    path = paths.library_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    for statement in "".join(db.MIGRATIONS[:2]).split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    decomposed = unicodedata.normalize("NFD", "Beyonc\u00e9")
+    conn.execute("INSERT INTO artists (name, slug, source, created_at) VALUES (?, 'beyonce',"
+                 " 'imported', 1)", ("Beyonc\u00e9",))
+    conn.execute("INSERT INTO artists (name, slug, source, created_at) VALUES (?, 'beyonce-2',"
+                 " 'imported', 2)", (decomposed,))
+    conn.commit()
+    conn.close()
+    library = Library()
+    assert library.get_artist("BEYONC\u00c9").slug == "beyonce"  # the first one
+    assert library.get_artist("beyonce-2").name == decomposed  # the twin, by its slug
+    assert {r["name_key"] for r in rows("SELECT name_key FROM artists")} == {"beyonc\u00e9"}

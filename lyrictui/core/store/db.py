@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lyrictui.core.errors import LyricError
+from lyrictui.core.names import name_key
 
 BUSY_TIMEOUT_MS = 60_000
 
@@ -105,6 +106,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE songs ADD COLUMN album TEXT;
     ALTER TABLE songs ADD COLUMN released TEXT;
     """,
+    # 3: artist identity beyond ASCII. NOCASE folds A-Z only, so "BEYONCÉ", and "Beyoncé"
+    # composed or decomposed, were three artists; name_key (names.name_key: NFC, case-folded)
+    # is what names are matched on. Not UNIQUE: a library may already hold such twins, which
+    # stay (each reachable by its slug) until one is renamed or removed.
+    """
+    ALTER TABLE artists ADD COLUMN name_key TEXT;
+    UPDATE artists SET name_key = lyrictui_name_key(name);
+    CREATE INDEX artists_name_key ON artists (name_key);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -125,6 +135,7 @@ class Database:
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
             )
             conn.row_factory = sqlite3.Row
+            conn.create_function("lyrictui_name_key", 1, name_key, deterministic=True)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")

@@ -17,7 +17,7 @@ from typing import Any
 
 from lyrictui.core import paths
 from lyrictui.core.errors import InvalidInput, NotFound
-from lyrictui.core.names import clean_name, fold, slugify
+from lyrictui.core.names import clean_name, fold, name_key, slugify
 from lyrictui.core.procs import pid_alive
 from lyrictui.core.store.db import Database
 from lyrictui.core.store.records import (
@@ -63,9 +63,9 @@ class Library:
             while conn.execute("SELECT 1 FROM artists WHERE slug = ?", (slug,)).fetchone():
                 slug, n = f"{base}-{n}", n + 1
             cur = conn.execute(
-                "INSERT INTO artists (name, slug, source, genius_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (name, slug, source, genius_id, time.time()),
+                "INSERT INTO artists (name, name_key, slug, source, genius_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (name, name_key(name), slug, source, genius_id, time.time()),
             )
             row = conn.execute("SELECT * FROM artists WHERE id = ?", (cur.lastrowid,)).fetchone()
         return Artist(**row)
@@ -89,7 +89,8 @@ class Library:
     @staticmethod
     def _row_by_name(conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
         return conn.execute(
-            "SELECT * FROM artists WHERE name = ? COLLATE NOCASE OR slug = ?", (name, name)
+            "SELECT * FROM artists WHERE name_key = ? OR name = ? COLLATE NOCASE OR slug = ?"
+            " ORDER BY id", (name_key(name), name, name)
         ).fetchone()
 
     def find_artist(self, name: str) -> Artist | None:
@@ -127,7 +128,8 @@ class Library:
             other = self._row_by_name(conn, new_name)
             if other is not None and other["id"] != artist_id:
                 raise InvalidInput(f'an artist named "{new_name}" already exists')
-            conn.execute("UPDATE artists SET name = ? WHERE id = ?", (new_name, artist_id))
+            conn.execute("UPDATE artists SET name = ?, name_key = ? WHERE id = ?",
+                         (new_name, name_key(new_name), artist_id))
         return self.artist_by_id(artist_id)
 
     def training_runs(self, artist_id: int) -> list[Run]:

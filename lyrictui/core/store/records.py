@@ -16,6 +16,7 @@ class Artist:
     source: str
     genius_id: int | None
     created_at: float
+    name_key: str | None = None  # names.name_key(name): what names are matched on
 
 
 @dataclass(frozen=True)
