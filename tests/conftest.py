@@ -142,6 +142,15 @@ def read_events() -> Callable[[Path], list[dict[str, Any]]]:
     return _read_events
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    # addopts runs the suite in xdist workers, whose output never reaches the terminal: with
+    # -s (to read a test's JSON figures, see docs/reliability.md) or --pdb, run in this process.
+    if config.pluginmanager.hasplugin("xdist") and (
+            config.getoption("capture") == "no" or config.getoption("usepdb")):
+        config.option.numprocesses = 0
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Before any test imports huggingface_hub, which reads these once at import.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
