@@ -268,3 +268,38 @@ def test_a_version_2_library_with_twins_migrates_and_keeps_both(lyrictui_home: P
     assert library.get_artist("BEYONC\u00c9").slug == "beyonce"  # the first one
     assert library.get_artist("beyonce-2").name == decomposed  # the twin, by its slug
     assert {r["name_key"] for r in rows("SELECT name_key FROM artists")} == {"beyonc\u00e9"}
+
+
+# -- 8. a model whose config.json does not describe its weights --------------------------------
+
+CONFIG_EDITS = {
+    "n_layer-3-over-1-layer": ({"n_layer": 3}, "does not match its config.json: 2"),
+    "n_layer-10000": ({"n_layer": 10_000}, "n_layer = 10000"),
+    "n_positions-huge": ({"n_positions": 10**12}, "n_positions = 1000000000000"),
+    "n_embd-other": ({"n_embd": 48, "n_head": 2}, "have another shape"),
+    "vocab-as-text": ({"vocab_size": "50257"}, "vocab_size = 50257"),
+}
+
+
+@pytest.mark.parametrize("case", list(CONFIG_EDITS))
+def test_a_config_that_does_not_fit_the_weights_is_refused_in_one_line(
+        base: Path, tmp_path: Path, case: str):
+    import json
+    import shutil
+
+    edit, said = CONFIG_EDITS[case]
+    folder = tmp_path / "model"
+    shutil.copytree(base, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config.update(edit)
+    (folder / "config.json").write_text(json.dumps(config))
+    result = lyrictui("suggest", "--model", str(folder), "--device", "cpu", timeout=120)
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and said in lines[0], lines
+    assert "\x1b" not in result.stderr
+
+
+def test_the_untouched_model_still_suggests(base: Path):
+    result = lyrictui("suggest", "--model", str(base), "--device", "cpu", timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
