@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.command import CommandList, CommandPalette
+
 from lyrictui.app import LyricApp, Services, make_app
 from lyrictui.core.store.library import Library
 from lyrictui.screens.composer import ComposerScreen
@@ -47,19 +49,30 @@ async def test_sections_switch_by_key_and_help_opens(lyrictui_home: Path) -> Non
         assert isinstance(app.screen, LibraryScreen)
 
 
-async def test_palette_reaches_every_section(lyrictui_home: Path) -> None:
+def palette_offers(app: LyricApp, title: str) -> bool:
+    """The command palette is open and the command Enter would run goes to `title`."""
+    if not isinstance(app.screen, CommandPalette):
+        return False
+    commands = app.screen.query_one(CommandList)
+    if commands.option_count == 0:
+        return False
+    index = 0 if commands.highlighted is None else commands.highlighted
+    return title in str(commands.get_option_at_index(index).prompt)
+
+
+async def test_palette_reaches_every_section(lyrictui_home: Path, wait_until,
+                                             wait_for_workers) -> None:
     app = app_for(lyrictui_home)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await wait_for_workers(app, pilot)
         for title, screen_type in (("Training", TrainingScreen), ("Composer", ComposerScreen),
                                    ("Library", LibraryScreen)):
             await pilot.press("ctrl+p")
-            await pilot.pause()
             await pilot.press(*title)
-            await pilot.pause(0.3)
+            await wait_until(pilot, lambda t=title: palette_offers(app, t), f"{title} offered")
             await pilot.press("enter")
-            await settle(app, pilot)
-            assert isinstance(app.screen, screen_type), title
+            await wait_until(pilot, lambda s=screen_type: isinstance(app.screen, s),
+                             f"the {title} section")
 
 
 async def test_library_table_shows_artists_from_the_store(lyrictui_home: Path) -> None:
