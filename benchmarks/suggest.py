@@ -15,14 +15,24 @@ Prints one JSON object per line: per-engine p50/p95 in ms, then the ratios.
     python benchmarks/suggest.py                      # CPU
     python benchmarks/suggest.py --device cuda        # GPU (16-bit on both sides)
     python benchmarks/suggest.py --device cuda --no-graphs   # ours without CUDA graphs
+    python benchmarks/suggest.py --background-training        # ours idle, then during a run
+
+--background-training: ours only, in the engine's own dtype (or --dtypes), first idle, then
+while a real training run trains in the background: `lyrictui train NAME --base starter
+--device cpu --detach` on the 32 original songs of tests/data/original-songs in a temporary
+LYRICTUI_HOME (the same detached `run-worker` process the app starts: niced, one core left
+free), measured once its first step event is written; the run is cancelled afterwards. Prints
+both p50s and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -108,6 +118,53 @@ def run_baseline(args, folder: Path, dtype: str, songs, extra, timed, tokenizer,
     return cold, warm
 
 
+def background_run() -> tuple[dict, str, Path]:
+    """Start a detached starter run on the original songs in a temporary home; returns its
+    environment, run id and folder once it has taken its first optimizer step."""
+    home = Path(tempfile.mkdtemp(prefix="lyrictui-bench-train-"))
+    env = dict(os.environ, LYRICTUI_HOME=str(home), LYRICTUI_NO_DEMO="1", HF_HUB_OFFLINE="1",
+               TRANSFORMERS_OFFLINE="1")
+    files = sorted(str(p) for p in (ROOT / "tests" / "data" / "original-songs").glob("*.txt"))
+    lyrictui = [sys.executable, "-m", "lyrictui"]
+    subprocess.run([*lyrictui, "import", "Background", *files], env=env, check=True,
+                   capture_output=True)
+    out = subprocess.run([*lyrictui, "train", "Background", "--base", "starter", "--device",
+                          "cpu", "--max-steps", "100000", "--patience", "0", "--detach"],
+                         env=env, check=True, capture_output=True, text=True)
+    run_id = out.stdout.strip().splitlines()[-1]
+    events = home / "artists" / "background" / "runs" / run_id / "events.jsonl"
+    deadline = time.monotonic() + 600
+    while not (events.exists() and '"type": "step"' in events.read_text(encoding="utf-8")):
+        if time.monotonic() > deadline:
+            sys.exit(f"the background run never trained: see {events.parent / 'train.log'}")
+        time.sleep(0.5)
+    return env, run_id, events
+
+
+def with_background_training(args, folder: Path, dtypes: list[str], songs, extra, timed) -> None:
+    for dtype in dtypes:
+        idle_cold, idle_warm = run_ours(args, folder, dtype, songs, extra, timed)
+        env, run_id, events = background_run()
+        try:
+            busy_cold, busy_warm = run_ours(args, folder, dtype, songs, extra, timed)
+            start = next(json.loads(line) for line in events.read_text().splitlines()
+                         if '"type": "start"' in line)
+            steps = [json.loads(line) for line in events.read_text().splitlines()
+                     if '"type": "step"' in line]
+        finally:
+            subprocess.run([sys.executable, "-m", "lyrictui", "cancel", run_id], env=env,
+                           capture_output=True)
+        for phase, idle, busy in (("cold", idle_cold, busy_cold), ("warm", idle_warm, busy_warm)):
+            print(json.dumps({
+                "bench": "suggest-while-training", "dtype": dtype, "phase": phase,
+                "threads": args.threads, "reps": len(idle),
+                "idle_p50_ms": round(statistics.median(idle), 1),
+                "training_p50_ms": round(statistics.median(busy), 1),
+                "ratio_p50": round(statistics.median(busy) / statistics.median(idle), 2),
+                "trainer_threads": start.get("threads"), "trainer_background":
+                start.get("background"), "trainer_steps_meanwhile": len(steps)}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -118,6 +175,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=20)
     parser.add_argument("--no-graphs", action="store_true",
                         help="CUDA: run our decode steps eagerly instead of from CUDA graphs")
+    parser.add_argument("--background-training", action="store_true",
+                        help="ours idle, then while a real CPU training run is active")
     parser.add_argument("--dtypes", default="auto",
                         help="comma list of dtypes to run both engines in (auto: cpu -> "
                              "float32 and the engine's own pick; cuda -> float16)")
@@ -161,6 +220,11 @@ def main() -> None:
         sync()
         return (time.perf_counter() - start) * 1000
 
+    if args.background_training:
+        if args.dtypes == "auto":
+            dtypes = [str(pick_dtype(args.device)).replace("torch.", "")]
+        with_background_training(args, folder, dtypes, songs, extra, timed)
+        return
     results: dict[tuple[str, str, str], list[float]] = {}
     for dtype in dtypes:
         cold, warm = run_ours(args, folder, dtype, songs, extra, timed)
