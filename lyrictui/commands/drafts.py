@@ -46,9 +46,13 @@ def show(draft_id: int) -> None:
 @click.option("--format", "fmt", type=click.Choice(drafts_mod.FORMATS),
               help="txt or md (default: from the file's suffix).")
 def export(draft_id: int, file: Path, fmt: str | None) -> None:
-    """Write a draft to FILE as plain text or Markdown."""
-    written = drafts_mod.export(open_library().get_draft(draft_id), file, fmt)
-    click.echo(f"Wrote {written}")
+    """Write a draft to FILE (- for stdout) as plain text or Markdown."""
+    draft = open_library().get_draft(draft_id)
+    if str(file) == "-":
+        click.echo(drafts_mod.render(draft, fmt or "txt"), nl=False)
+        return
+    written = drafts_mod.export(draft, file, fmt)
+    click.echo(f"Wrote {safe(str(written))}")
 
 
 def _read_text(file: str) -> str:

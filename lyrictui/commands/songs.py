@@ -225,7 +225,8 @@ def songs(name: str, skipped: bool, as_json: bool) -> None:
               show_default=True, help="txt re-imports with `lyrictui import`; jsonl for scripts; "
               "dataset: a Hugging Face save_to_disk folder (title, text, album, release_date).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="File to write (default: stdout); the folder to create with --format dataset.")
+              help="File to write (default, or -: stdout); the folder to create with --format "
+                   "dataset.")
 def export(name: str, fmt: str, output: Path | None) -> None:
     """Write an artist's songs (not the skipped ones) as text, JSON lines or a dataset."""
     from lyrictui.core.sources.export import render, write_atomic
@@ -246,7 +247,7 @@ def export(name: str, fmt: str, output: Path | None) -> None:
                    "(load it with datasets.load_from_disk).", err=True)
         return
     text = render(rows, fmt)
-    if output is None:
+    if output is None or str(output) == "-":
         click.echo(text, nl=False)
         return
     write_atomic(output, text)

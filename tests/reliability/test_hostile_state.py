@@ -303,3 +303,90 @@ def test_a_config_that_does_not_fit_the_weights_is_refused_in_one_line(
 def test_the_untouched_model_still_suggests(base: Path):
     result = lyrictui("suggest", "--model", str(base), "--device", "cpu", timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# -- 9. export -o onto a link, a FIFO or /dev/stdout -------------------------------------------
+
+@pytest.fixture
+def exported(tmp_path: Path) -> str:
+    song = tmp_path / "songs.txt"
+    song.write_text("# One\n\nfirst song line\n---\n# Two\n\nsecond song line\n", "utf-8")
+    result = lyrictui("import", "Export Band", str(song))
+    assert result.returncode == 0, result.stderr
+    return "Export Band"
+
+
+def test_export_to_dash_writes_stdout(exported: str):
+    result = lyrictui("export", exported, "-o", "-")
+    assert result.returncode == 0, result.stderr
+    assert "# One" in result.stdout and "second song line" in result.stdout
+    assert not Path("-").exists()
+
+
+def test_export_through_a_link_writes_its_target_and_keeps_the_link(exported: str,
+                                                                    tmp_path: Path):
+    import os
+
+    target = tmp_path / "real.txt"
+    target.write_text("old", "utf-8")
+    os.chmod(target, 0o644)
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    result = lyrictui("export", exported, "-o", str(link))
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert "second song line" in target.read_text("utf-8")
+    assert (target.stat().st_mode & 0o777) == 0o644
+
+
+def test_export_into_a_fifo_streams_to_its_reader_and_never_replaces_it(exported: str,
+                                                                        tmp_path: Path):
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader_open = threading.Event()
+
+    def read() -> None:
+        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # opened before the writer comes
+        reader_open.set()
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as fh:
+            while True:
+                chunk = fh.read()
+                if chunk:
+                    got.append(chunk)
+                if not chunk and got:
+                    return
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    reader_open.wait(30)
+    result = lyrictui("export", exported, "-o", str(fifo))
+    thread.join(60)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert b"second song line" in b"".join(got)
+    # With nobody reading, one line at once (it would block forever otherwise).
+    alone = lyrictui("export", exported, "-o", str(fifo), timeout=60)
+    assert alone.returncode == 2 and "nobody is reading" in alone.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_export_and_drafts_export_to_dev_stdout_write_the_stream(exported: str):
+    import os
+    import subprocess
+    import sys
+
+    draft = Library().save_draft(None, title="T", text="a draft line")
+    for args, wanted in ((["export", exported, "-o", "/dev/stdout"], "second song line"),
+                         (["drafts", "export", str(draft.id), "/dev/stdout"], "a draft line"),
+                         (["drafts", "export", str(draft.id), "-"], "a draft line")):
+        # stdout is a pipe: /dev/stdout leads to it, it is no file to replace.
+        result = subprocess.run([sys.executable, "-m", "lyrictui", *args], capture_output=True,
+                                text=True, timeout=120, env=os.environ.copy())
+        assert result.returncode == 0, (args, result.stderr)
+        assert wanted in result.stdout, args
