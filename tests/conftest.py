@@ -3,20 +3,25 @@ tiny GPT-2 models, a small lyric corpus and short training configs.
 
 No test reads the user's real config or library, and none touches the internet: the hub is
 offline, Genius is a local fake (tests/fakes/), models are tiny GPT-2 configs built here.
-Helpers are handed out as fixtures (`tiny_gpt2`, `add_corpus`, `tiny_config`, `read_events`),
+Helpers are handed out as fixtures (`tiny_gpt2`, `add_corpus`, `tiny_config`, `read_events`,
+`wait_until`, `wait_for_workers`),
 never imported from this file: pytest loads each conftest.py under its own rules.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 DATA = Path(__file__).parent / "data"
 TOKENIZER_DIR = DATA / "gpt2-tokenizer"
@@ -140,6 +145,43 @@ def _read_events(run_dir: Path) -> list[dict[str, Any]]:
 def read_events() -> Callable[[Path], list[dict[str, Any]]]:
     """`read_events(run_dir)`: every event a run wrote, read independently of lyrictui."""
     return _read_events
+
+
+# -- the app under Pilot: wait on what it shows or on its workers, never for a fixed time ----
+# (harlequin's functional_tests/conftest.py is the model)
+
+# Generous: a loaded 2-core CI machine runs two test processes, each a model load or a
+# training process beside it. A condition that never comes still fails, with what was awaited.
+DEADLINE_S = 60.0
+
+
+async def _wait_until(pilot, condition: Callable[[], object], what: str,
+                      timeout: float = DEADLINE_S) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, f"no {what} within {timeout:.0f} s"
+        await pilot.pause(0.05)
+
+
+@pytest.fixture(scope="session")
+def wait_until() -> Callable[..., Awaitable[None]]:
+    """`await wait_until(pilot, condition, what, timeout=60)`: pause the pilot until
+    `condition()` holds; fail naming `what` at the deadline."""
+    return _wait_until
+
+
+async def _wait_for_workers(app: App, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture(scope="session")
+def wait_for_workers() -> Callable[[App, object], Awaitable[None]]:
+    """`await wait_for_workers(app, pilot)`: let posted messages land, wait for every worker
+    of the app to finish, then let their messages land."""
+    return _wait_for_workers
 
 
 @pytest.hookimpl(tryfirst=True)

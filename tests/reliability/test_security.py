@@ -452,9 +452,11 @@ def test_older_rows_with_escape_sequences_are_cleaned_on_display_by_the_cli(
 
 
 async def test_the_app_shows_no_control_characters_from_genius_or_older_rows(
-        lyrictui_home: Path, genius: FakeGenius, monkeypatch: pytest.MonkeyPatch) -> None:
+        lyrictui_home: Path, genius: FakeGenius, monkeypatch: pytest.MonkeyPatch,
+        wait_until, wait_for_workers) -> None:
     from lyrictui.app import Services, make_app
     from lyrictui.screens.library import LibraryScreen
+    from lyrictui.widgets.artist_detail import ArtistDetail
     from lyrictui.widgets.artist_table import ArtistTable
 
     for key, value in genius.env().items():
@@ -477,12 +479,16 @@ async def test_the_app_shows_no_control_characters_from_genius_or_older_rows(
             await pilot.pause(0.05)
         table = app.screen.query_one(ArtistTable)
         for row in range(2):
-            await pilot.pause(0.2)
-            await app.workers.wait_for_complete()
+            await wait_for_workers(app, pilot)
+            shown, mark = table.selected_artist_id, len(seen)
             table.move_cursor(row=row)
-            await pilot.pause(0.3)
-            await app.workers.wait_for_complete()
             await pilot.pause()
+            target = table.selected_artist_id
+            if target != shown:  # the detail pane reads the newly highlighted artist
+                await wait_until(pilot, lambda t=target, m=mark: any(
+                    isinstance(msg, ArtistDetail.Loaded) and msg.artist is not None
+                    and msg.artist.id == t for msg in seen[m:]), "the artist's detail read")
+            await wait_for_workers(app, pilot)
             text = screen_text(app)
             assert no_controls(text), repr([ln for ln in text.splitlines() if CONTROL.search(ln)])
             assert "Title with escapes" in text  # the detail pane shows the songs
