@@ -10,7 +10,10 @@ from lyrictui.core.errors import InvalidInput
 
 MAX_NAME = 200
 MAX_SLUG = 60
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# Letters that print as nothing: a name made only of them looks blank.
+_BLANK_LOOKING = re.compile(r"[\u115f\u1160\u2800\u3164\uffa0]")
 # Whole terminal escape sequences go first, so `ESC [31m` leaves no "[31m" behind: CSI (7- or
 # 8-bit), OSC / DCS / SOS / PM / APC strings up to BEL or ST on one line, then 2-byte escapes.
 _ESCAPES = re.compile(
@@ -56,7 +59,7 @@ def clean_name(name: str, what: str = "artist name") -> str:
     if "\x00" in name or _CONTROL.search(name.replace("\t", " ")):
         raise InvalidInput(f"the {what} holds control characters: type it as plain text")
     cleaned = unicodedata.normalize("NFC", " ".join(name.split()))
-    if not cleaned:
+    if not cleaned or not _BLANK_LOOKING.sub("", cleaned).strip():
         raise InvalidInput(f"the {what} is empty: give a name such as \"Sigur Rós\"")
     if len(cleaned) > MAX_NAME:
         raise InvalidInput(

@@ -390,3 +390,25 @@ def test_export_and_drafts_export_to_dev_stdout_write_the_stream(exported: str):
                                 text=True, timeout=120, env=os.environ.copy())
         assert result.returncode == 0, (args, result.stderr)
         assert wanted in result.stdout, args
+
+
+# -- Minor: names that hide bidi isolates or look blank ----------------------------------------
+
+@pytest.mark.parametrize("name, said", [
+    ("\u2066Band\u2069", "control characters"), ("Band\u2067", "control characters"),
+    ("\u2800", "is empty"), ("\u3164 \u3164", "is empty"), ("\uffa0", "is empty")])
+def test_names_with_bidi_isolates_or_that_look_blank_are_refused(tmp_path: Path, name: str,
+                                                                  said: str):
+    song = tmp_path / "s.txt"
+    song.write_text("a line of a song\nanother line\n", "utf-8")
+    result = lyrictui("import", name, str(song))
+    assert result.returncode == 2 and said in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bidi_isolates_in_imported_lyrics_are_dropped(tmp_path: Path):
+    song = tmp_path / "s\u2067x.txt"
+    song.write_text("a line \u2067of\u2069 a song\nanother line\n", "utf-8")
+    assert lyrictui("import", "Plain Band", str(song)).returncode == 0
+    ((title, text),) = [(r["title"], r["lyrics"]) for r in rows("SELECT title, lyrics FROM songs")]
+    assert not any(ch in title + text for ch in "\u2066\u2067\u2068\u2069")
