@@ -316,11 +316,17 @@ def exported(tmp_path: Path) -> str:
     return "Export Band"
 
 
-def test_export_to_dash_writes_stdout(exported: str):
-    result = lyrictui("export", exported, "-o", "-")
+def test_export_to_dash_writes_stdout(exported: str, tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "lyrictui", "export", exported, "-o", "-"],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env=os.environ.copy())
     assert result.returncode == 0, result.stderr
     assert "# One" in result.stdout and "second song line" in result.stdout
-    assert not Path("-").exists()
+    assert not (tmp_path / "-").exists()
 
 
 def test_export_through_a_link_writes_its_target_and_keeps_the_link(exported: str,
@@ -376,20 +382,26 @@ def test_export_into_a_fifo_streams_to_its_reader_and_never_replaces_it(exported
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
-def test_export_and_drafts_export_to_dev_stdout_write_the_stream(exported: str):
+def test_export_and_drafts_export_to_dev_stdout_write_the_stream(exported: str,
+                                                                 tmp_path: Path):
     import os
     import subprocess
     import sys
 
+    # /dev/stdout is a link to /proc/self/fd/1; the test uses a link of its own made the same
+    # way, so that a regression replaces that link, never the machine's /dev/stdout.
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
     draft = Library().save_draft(None, title="T", text="a draft line")
-    for args, wanted in ((["export", exported, "-o", "/dev/stdout"], "second song line"),
-                         (["drafts", "export", str(draft.id), "/dev/stdout"], "a draft line"),
+    for args, wanted in ((["export", exported, "-o", str(stdout)], "second song line"),
+                         (["drafts", "export", str(draft.id), str(stdout)], "a draft line"),
                          (["drafts", "export", str(draft.id), "-"], "a draft line")):
-        # stdout is a pipe: /dev/stdout leads to it, it is no file to replace.
+        # stdout is a pipe: the link leads to it, it is no file to replace.
         result = subprocess.run([sys.executable, "-m", "lyrictui", *args], capture_output=True,
                                 text=True, timeout=120, env=os.environ.copy())
         assert result.returncode == 0, (args, result.stderr)
         assert wanted in result.stdout, args
+        assert stdout.is_symlink()
 
 
 # -- Minor: names that hide bidi isolates or look blank ----------------------------------------
