@@ -152,7 +152,7 @@ def read_events() -> Callable[[Path], list[dict[str, Any]]]:
 
 # Generous: a loaded 2-core CI machine runs two test processes, each a model load or a
 # training process beside it. A condition that never comes still fails, with what was awaited.
-DEADLINE_S = 60.0
+DEADLINE_S = 120.0
 
 
 async def _wait_until(pilot, condition: Callable[[], object], what: str,
@@ -166,7 +166,7 @@ async def _wait_until(pilot, condition: Callable[[], object], what: str,
 
 @pytest.fixture(scope="session")
 def wait_until() -> Callable[..., Awaitable[None]]:
-    """`await wait_until(pilot, condition, what, timeout=60)`: pause the pilot until
+    """`await wait_until(pilot, condition, what, timeout=120)`: pause the pilot until
     `condition()` holds; fail naming `what` at the deadline."""
     return _wait_until
 

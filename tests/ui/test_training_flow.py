@@ -3,8 +3,6 @@ in the monitor, then write with it in the composer (Pilot)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from lyrictui.app import Services, make_app
 from lyrictui.core.store.library import Library
 from lyrictui.dialogs.train_options import TrainOptionsDialog
@@ -17,15 +15,7 @@ from lyrictui.widgets.suggestion_list import SuggestionList
 SIZE = (100, 30)
 
 
-async def wait_until(pilot, condition, timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.1)
-
-
-async def test_train_watch_then_compose(tiny_model_dir, add_corpus) -> None:
+async def test_train_watch_then_compose(tiny_model_dir, add_corpus, wait_until) -> None:
     library = Library()
     artist = add_corpus(library, "Test Band")
     seen: list = []
@@ -43,7 +33,7 @@ async def test_train_watch_then_compose(tiny_model_dir, add_corpus) -> None:
         dialog.query_one("#train-lr").value = "5e-3"
         dialog.query_one("#train-base-path").value = str(tiny_model_dir)
         await pilot.click("#ok")
-        await wait_until(pilot, lambda: library.list_runs(artist.id), 30, "the run to start")
+        await wait_until(pilot, lambda: library.list_runs(artist.id), "the run to start")
         runs = library.list_runs(artist.id)
         assert len(runs) == 1, "the dialog must start one run"
         run_id = runs[0].id
@@ -54,7 +44,7 @@ async def test_train_watch_then_compose(tiny_model_dir, add_corpus) -> None:
         # The run is a separate OS process; the monitor follows its events file.
         await wait_until(pilot, lambda: screen.followed is not None
                          and screen.followed.run_id == run_id
-                         and screen.followed.state.finished, 180, "the run to end")
+                         and screen.followed.state.finished, "the run to end", timeout=180)
         state = screen.followed.state
         assert state.status == "completed", state.error
         assert len(state.train) >= 2 and state.val, "loss points reach the monitor"
@@ -62,22 +52,22 @@ async def test_train_watch_then_compose(tiny_model_dir, add_corpus) -> None:
         chart = screen.query_one(LossChart)
         assert chart.plt is not None
         await wait_until(pilot, lambda: "completed" in str(
-            screen.query_one("#run-title").render()), 10, "the finished run on screen")
+            screen.query_one("#run-title").render()), "the finished run on screen")
 
         models = library.list_models(artist.id)
         assert len(models) == 1
         await pilot.press("f2")
         await wait_until(pilot, lambda: app.screen.query_one(ArtistTable).selected_artist_id
-                         == artist.id, 10, "the library table")
+                         == artist.id, "the library table")
         await pilot.press("c")  # compose with this artist's model
         await pilot.pause()
         composer = app.screen
         assert isinstance(composer, ComposerScreen)
         await wait_until(pilot, lambda: any(isinstance(m, ComposerScreen.EngineReady)
-                                            for m in seen), 60, "the model to load")
+                                            for m in seen), "the model to load")
         assert composer.choice is not None and composer.choice.key == models[0].id
         await pilot.press(*"love night fire", "enter")
         await wait_until(pilot, lambda: any(isinstance(m, ComposerScreen.SuggestionsReady)
-                                            for m in seen), 60, "suggestions")
+                                            for m in seen), "suggestions")
         await pilot.pause()
         assert composer.query_one(SuggestionList).candidates
