@@ -18,6 +18,12 @@
 
     python benchmarks/finetune.py                  # the defaults
     python benchmarks/finetune.py -- --max-steps 60    # anything after -- goes to lyrictui train
+    python benchmarks/finetune.py --disk           # what four small starter runs leave on disk
+
+--disk: four short runs of the starter on the same songs (`--max-steps 8 --save-every 2`): one
+completed, one cancelled (`lyrictui cancel`) and one killed (SIGKILL) after their first
+checkpoint, one more completed; then the bytes under the artist's runs/ and models/ folders,
+before and after `lyrictui runs --prune`, and whether the two stopped runs still resume.
 
 Prints one JSON object per result. Goal: held-out perplexity at least 40 % lower than the
 starter's, within 5 minutes on a 2-core CPU.
@@ -98,10 +104,68 @@ def vocabulary_use(source: str, texts: list[str], own: set[str]) -> dict:
             "own_word_share": round(own_words / max(total_words, 1), 4), "sample": samples}
 
 
+def disk(env: dict, files: list[str]) -> None:
+    import signal
+
+    from lyrictui.core import paths
+    from lyrictui.core.store.library import Library
+    from lyrictui.core.train import runs
+
+    lyrictui = [sys.executable, "-m", "lyrictui"]
+    subprocess.run([*lyrictui, "import", ARTIST, *files], env=env, check=True,
+                   capture_output=True)
+    short = ["--base", "starter", "--device", "cpu", "--max-steps", "8", "--save-every", "2"]
+    library = Library()
+
+    def detached_until_checkpoint() -> str:
+        out = subprocess.run([*lyrictui, "train", ARTIST, *short, "--detach"], env=env,
+                             check=True, capture_output=True, text=True)
+        run_id = out.stdout.strip().splitlines()[-1]
+        folder = runs.run_dir(library.get_run(run_id))
+        while not any(e["type"] == "checkpoint" for e in runs.read_events(folder, 0)[0]):
+            time.sleep(0.5)
+        return run_id
+
+    def settle(run_id: str) -> None:
+        while runs.artist_lock_holder(library.get_artist(ARTIST)) is not None:
+            time.sleep(0.5)
+        runs.mark_stale_runs(library)
+
+    subprocess.run([*lyrictui, "train", ARTIST, *short], env=env, check=True, capture_output=True)
+    cancelled = detached_until_checkpoint()
+    subprocess.run([*lyrictui, "cancel", cancelled], env=env, check=True, capture_output=True)
+    settle(cancelled)
+    killed = detached_until_checkpoint()
+    os.kill(library.get_run(killed).pid, signal.SIGKILL)
+    settle(killed)
+    subprocess.run([*lyrictui, "train", ARTIST, *short], env=env, check=True, capture_output=True)
+    slug = library.get_artist(ARTIST).slug
+
+    def sizes() -> dict:
+        run_bytes = paths.dir_size(paths.runs_dir(slug))
+        model_bytes = paths.dir_size(paths.models_dir(slug))
+        return {"runs_mb": round(run_bytes / 2**20, 1), "models_mb": round(model_bytes / 2**20, 1),
+                "total_mb": round((run_bytes + model_bytes) / 2**20, 1)}
+
+    statuses = {r.id: r.status for r in library.list_runs()}
+    print(json.dumps({"bench": "finetune-disk", "runs": statuses, **sizes()}))
+    pruned = subprocess.run([*lyrictui, "runs", "--prune"], env=env, capture_output=True,
+                            text=True)
+    print(json.dumps({"bench": "finetune-disk", "after": "runs --prune",
+                      "said": pruned.stdout.splitlines()[0], **sizes()}))
+    for run_id in (cancelled, killed):
+        done = subprocess.run([*lyrictui, "resume", run_id], env=env, capture_output=True,
+                              text=True)
+        print(json.dumps({"bench": "finetune-disk", "resume": run_id, "rc": done.returncode,
+                          "status": library.get_run(run_id).status}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2, help="torch threads for scoring")
     parser.add_argument("--keep", action="store_true", help="keep the temporary home")
+    parser.add_argument("--disk", action="store_true", help="measure what four short runs "
+                        "leave on disk instead")
     parser.add_argument("train_args", nargs="*", help="extra `lyrictui train` options (after --)")
     args = parser.parse_args()
 
@@ -112,6 +176,9 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     try:
         files = sorted(str(p) for p in SONGS.glob("*.txt"))
+        if args.disk:
+            disk(env, files)
+            return
         subprocess.run([sys.executable, "-m", "lyrictui", "import", ARTIST, *files], env=env,
                        check=True, capture_output=True, text=True)
         command = [sys.executable, "-m", "lyrictui", "train", ARTIST, "--base", "starter",
