@@ -16,6 +16,7 @@ Prints one JSON object per line: per-engine p50/p95 in ms, then the ratios.
     python benchmarks/suggest.py --device cuda        # GPU (16-bit on both sides)
     python benchmarks/suggest.py --device cuda --no-graphs   # ours without CUDA graphs
     python benchmarks/suggest.py --background-training        # ours idle, then during a run
+    python benchmarks/suggest.py --background-training --model starter   # the offline model
 
 --background-training: ours only, in the engine's own dtype (or --dtypes), first idle, then
 while a real training run trains in the background: `lyrictui train NAME --base starter
@@ -145,6 +146,10 @@ def with_background_training(args, folder: Path, dtypes: list[str], songs, extra
     for dtype in dtypes:
         idle_cold, idle_warm = run_ours(args, folder, dtype, songs, extra, timed)
         env, run_id, events = background_run()
+        import torch
+
+        busy_threads = args.busy_threads or args.threads
+        torch.set_num_threads(busy_threads)
         try:
             busy_cold, busy_warm = run_ours(args, folder, dtype, songs, extra, timed)
             start = next(json.loads(line) for line in events.read_text().splitlines()
@@ -152,12 +157,14 @@ def with_background_training(args, folder: Path, dtypes: list[str], songs, extra
             steps = [json.loads(line) for line in events.read_text().splitlines()
                      if '"type": "step"' in line]
         finally:
+            torch.set_num_threads(args.threads)
             subprocess.run([sys.executable, "-m", "lyrictui", "cancel", run_id], env=env,
                            capture_output=True)
         for phase, idle, busy in (("cold", idle_cold, busy_cold), ("warm", idle_warm, busy_warm)):
             print(json.dumps({
                 "bench": "suggest-while-training", "dtype": dtype, "phase": phase,
-                "threads": args.threads, "reps": len(idle),
+                "threads": args.threads, "threads_while_training": busy_threads,
+                "reps": len(idle),
                 "idle_p50_ms": round(statistics.median(idle), 1),
                 "training_p50_ms": round(statistics.median(busy), 1),
                 "ratio_p50": round(statistics.median(busy) / statistics.median(idle), 2),
@@ -175,8 +182,13 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=20)
     parser.add_argument("--no-graphs", action="store_true",
                         help="CUDA: run our decode steps eagerly instead of from CUDA graphs")
+    parser.add_argument("--model", help="a model folder or `starter` instead of the random "
+                        "GPT-2 124M")
     parser.add_argument("--background-training", action="store_true",
                         help="ours idle, then while a real CPU training run is active")
+    parser.add_argument("--busy-threads", type=int,
+                        help="--background-training: the engine's torch threads while the run "
+                             "trains [--threads]")
     parser.add_argument("--dtypes", default="auto",
                         help="comma list of dtypes to run both engines in (auto: cpu -> "
                              "float32 and the engine's own pick; cuda -> float16)")
@@ -197,9 +209,12 @@ def main() -> None:
                                   merges=str(starter_dir() / "merges.txt"))
     tokenizer.model_max_length = 1 << 30
     torch.manual_seed(0)
-    folder = Path(tempfile.mkdtemp(prefix="lyrictui-bench-")) / "gpt2-124m-random"
-    GPT2LMHeadModel(GPT2Config()).half().save_pretrained(folder, safe_serialization=True)
-    tokenizer.save_pretrained(folder)
+    if args.model:
+        folder = starter_dir() if args.model == "starter" else Path(args.model)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="lyrictui-bench-")) / "gpt2-124m-random"
+        GPT2LMHeadModel(GPT2Config()).half().save_pretrained(folder, safe_serialization=True)
+        tokenizer.save_pretrained(folder)
 
     if args.dtypes == "auto":
         own = str(pick_dtype(args.device)).replace("torch.", "")

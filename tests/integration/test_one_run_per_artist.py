@@ -44,8 +44,11 @@ def test_a_second_run_of_a_training_artist_is_refused_in_one_line(
         library: Library, base: Path, add_corpus, tiny_config) -> None:
     artist = add_corpus(library)
     other = add_corpus(library, "Other Band", seed=1)
+    assert runs.suggest_threads(library) is None
     active = long_run(library, artist, base, tiny_config)
     try:
+        # A CPU run is training: an engine in the app leaves the trainer's core alone.
+        assert runs.suggest_threads(library) == max(1, len(os.sched_getaffinity(0)) - 1)
         result = CliRunner().invoke(cli, ["train", artist.name, "--base", str(base),
                                           "--device", "cpu", "--epochs", "1", "--detach"])
         assert result.exit_code == 2

@@ -91,6 +91,29 @@ def active_run(library: Library, artist: Artist, *, conn: Any = None,
     return None
 
 
+def suggest_threads(library: Library) -> int | None:
+    """Torch threads a suggestion engine in this process should use while a CPU training run
+    is active on this machine (one core fewer than this process may use; at least 1), else None
+    (no change). A background run trains on one core fewer (setup.configure_backend): an engine
+    that also leaves that core alone is not slowed by the run's scheduling (docs/benchmarks.md:
+    1.4-1.6x its idle p50 instead of 34-38x)."""
+    for run in library.list_runs():
+        if run.status not in ACTIVE:
+            continue
+        try:
+            device = str(json.loads(run.config_json or "{}").get("device", "auto"))
+            held = lock_held(run_dir(run))
+        except (InvalidInput, ValueError, OSError):
+            continue
+        if held and device in ("cpu", "auto"):
+            try:
+                usable = len(os.sched_getaffinity(0))
+            except AttributeError:  # macOS
+                usable = os.cpu_count() or 1
+            return max(1, usable - 1)
+    return None
+
+
 def ensure_artist_free(library: Library, artist: Artist, ignore: str | None = None) -> None:
     """Raise RunActive when a run of `artist` (other than `ignore`) is training or starting."""
     busy = active_run(library, artist, ignore=ignore)
