@@ -171,16 +171,22 @@ def wait_until() -> Callable[..., Awaitable[None]]:
     return _wait_until
 
 
-async def _wait_for_workers(app: App, pilot) -> None:
+async def _wait_for_workers(app: App, pilot, timeout: float = DEADLINE_S) -> None:
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    try:
+        await asyncio.wait_for(app.workers.wait_for_complete(), timeout)
+    except asyncio.TimeoutError:
+        running = [f"{w.group}/{w.description or w.name} ({w.state.name})" for w in app.workers
+                   if not w.is_finished]
+        raise AssertionError(f"workers still running after {timeout:.0f} s: {running}") from None
     await pilot.pause()
 
 
 @pytest.fixture(scope="session")
-def wait_for_workers() -> Callable[[App, object], Awaitable[None]]:
-    """`await wait_for_workers(app, pilot)`: let posted messages land, wait for every worker
-    of the app to finish, then let their messages land."""
+def wait_for_workers() -> Callable[..., Awaitable[None]]:
+    """`await wait_for_workers(app, pilot, timeout=120)`: let posted messages land, wait for
+    every worker of the app to finish (failing with the ones still running at the deadline),
+    then let their messages land."""
     return _wait_for_workers
 
 

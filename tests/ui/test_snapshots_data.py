@@ -60,7 +60,8 @@ def test_snapshot_training_monitor(snap_compare, lyrictui_home: Path, size) -> N
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["100x30", "80x24"])
-def test_snapshot_composer_with_a_draft(snap_compare, lyrictui_home: Path, size) -> None:
+def test_snapshot_composer_with_a_draft(snap_compare, lyrictui_home: Path, size,
+                                        wait_for_workers) -> None:
     lib = Library()
     lib.save_draft(None, title="The moon was rising over the hill", text=SONG)
 
@@ -70,11 +71,11 @@ def test_snapshot_composer_with_a_draft(snap_compare, lyrictui_home: Path, size)
             if getattr(pilot.app.screen, "engine", None) is not None:
                 break
             await pilot.pause(0.05)
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app, pilot)
         await pilot.press("ctrl+o")
         await pilot.pause()
         await pilot.press("enter")  # the draft ends mid-line: no suggestion is requested
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app, pilot)
         editor = pilot.app.screen.query_one("#song")
         editor.cursor_blink = False
         # Whether the cursor cell is drawn at capture time is not stable across runs: freeze
