@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -158,8 +159,10 @@ def with_background_training(args, folder: Path, dtypes: list[str], songs, extra
                      if '"type": "step"' in line]
         finally:
             torch.set_num_threads(args.threads)
+            # `cancel` waits for the run to stop; then its temporary home can go.
             subprocess.run([sys.executable, "-m", "lyrictui", "cancel", run_id], env=env,
                            capture_output=True)
+            shutil.rmtree(env["LYRICTUI_HOME"], ignore_errors=True)
         for phase, idle, busy in (("cold", idle_cold, busy_cold), ("warm", idle_warm, busy_warm)):
             print(json.dumps({
                 "bench": "suggest-while-training", "dtype": dtype, "phase": phase,
