@@ -36,8 +36,10 @@ def _read_text(path: str | None) -> str:
 @click.option("-n", "count", type=int, default=5, show_default=True, help="How many candidates.")
 @click.option("--rhyme-with", help="Rhyme with this line number of the song, or with this word.")
 @click.option("--syllables", type=int, help="Target syllables per line.")
-@click.option("--tolerance", type=int, default=1, show_default=True,
-              help="Allowed distance from --syllables.")
+@click.option("--tolerance", type=int, default=0, show_default=True,
+              help="Distance from --syllables still marked as fitting (lines aim for exact).")
+@click.option("--complete", is_flag=True, help="Finish the song's last line (the text does "
+              "not end with a newline) instead of suggesting the next one.")
 @click.option("--temperature", type=float,
               help=f"Sampling temperature (default {SamplingConfig.temperature}).")
 @click.option("--top-p", type=float,
@@ -51,13 +53,15 @@ def _read_text(path: str | None) -> str:
 @click.option("--device", help="auto, cuda, mps or cpu [config `device`, else auto].")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def suggest(name: str | None, file: str | None, model: str | None, count: int,
-            rhyme_with: str | None, syllables: int | None, tolerance: int,
+            rhyme_with: str | None, syllables: int | None, tolerance: int, complete: bool,
             temperature: float | None, top_p: float | None, top_k: int | None,
             max_tokens: int | None, seed: int | None, words: int | None, device: str | None,
             as_json: bool) -> None:
     """Suggest next lines for a song, from NAME's best model (or --model).
 
     The song so far comes from --file or stdin; an empty song gets opening lines.
+    --rhyme-with and --syllables are locks: every line ends on a rhyme / has exactly that
+    many syllables (a near rhyme, marked, only where too few words rhyme perfectly).
     """
     from lyrictui.core.engine.suggest import Suggester
 
@@ -76,7 +80,7 @@ def suggest(name: str | None, file: str | None, model: str | None, count: int,
             click.echo(f"{w.probability:7.2%}  {safe(w.word)}")
         return
     found = engine.suggest(song, count, seed=seed, rhyme_with=rhyme_with, syllables=syllables,
-                           tolerance=tolerance, temperature=temperature, top_p=top_p,
+                           tolerance=tolerance, complete=complete, temperature=temperature, top_p=top_p,
                            top_k=top_k, max_tokens=max_tokens)
     if as_json:
         echo_json([c.__dict__ for c in found])
@@ -88,6 +92,8 @@ def suggest(name: str | None, file: str | None, model: str | None, count: int,
         marks = [f"{c.syllables} syl", c.rhyme_key or "-"]
         if c.rhyme:
             marks.append(f"{c.rhyme} rhyme")
+        if c.fits is not None:
+            marks.append("fits" if c.fits else "does not fit")
         if c.verbatim:
             marks.append("VERBATIM from the lyrics")
         click.echo(f"{i}. {safe(c.text)}  ({', '.join(marks)})")
@@ -95,24 +101,40 @@ def suggest(name: str | None, file: str | None, model: str | None, count: int,
 
 @click.command()
 @click.argument("word")
-@click.option("--near", is_flag=True, help="Near rhymes (same stressed vowel) instead.")
-@click.option("--limit", type=int, default=40, show_default=True)
+@click.option("--near", is_flag=True, help="Only near rhymes (same stressed vowel).")
+@click.option("--artist", help="Also the words of this artist's lyrics (their slang, names).")
+@click.option("--limit", type=int, default=40, show_default=True, help="Words per kind.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def rhymes(word: str, near: bool, limit: int, as_json: bool) -> None:
-    """Perfect (or --near) rhymes for WORD, common words first."""
+def rhymes(word: str, near: bool, artist: str | None, limit: int, as_json: bool) -> None:
+    """Rhymes for WORD: perfect, then near, grouped by syllables, common words first."""
     from lyrictui.core import prosody
+    from lyrictui.core.prosody.lexicon import Lexicon
+    from lyrictui.core.prosody.rhymeset import rhyme_groups
 
-    if not prosody.words(word):
+    found_words = prosody.words(word)
+    if not found_words:
         raise InvalidInput(f"{word!r} has no letters to rhyme")
-    found = prosody.rhymes(word, near=near, limit=max(1, limit))
-    key = prosody.rhyme_key(word)
+    lexicon = Lexicon()
+    if artist is not None:
+        library = open_library()
+        songs = library.songs(library.get_artist(artist).id)
+        lexicon = Lexicon(s.lyrics for s in songs)
+    groups = rhyme_groups(found_words[-1], lexicon, limit=max(1, limit))
+    kinds = [("near", groups.near)] if near else [("perfect", groups.perfect), ("near", groups.near)]
     if as_json:
-        echo_json({"word": word, "rhyme_key": key, "near": near, "rhymes": found})
+        echo_json({"word": word, "rhyme_key": groups.rhyme_key,
+                   "rhymes": {kind: {str(n): ws for n, ws in g} for kind, g in kinds}})
         return
-    if not found:
-        click.echo(f"No {'near ' if near else ''}rhymes for {safe(word)} (sound: {key}).")
+    if not any(g for _kind, g in kinds):
+        click.echo(f"No rhymes for {safe(word)} (sound: {groups.rhyme_key}).")
         return
-    click.echo(", ".join(found))
+    for kind, g in kinds:
+        if not g:
+            click.echo(f"{kind}: none")
+            continue
+        click.echo(f"{kind}:")
+        for syllables, ws in g:
+            click.echo(f"  {syllables} syl: {', '.join(safe(w) for w in ws)}")
 
 
 @click.command()

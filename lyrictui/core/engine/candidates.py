@@ -1,4 +1,10 @@
-"""Suggestion results and the constraints (rhyme, syllables) that rank them."""
+"""Suggestion results, the constraints (rhyme, syllables) they are judged by, and the ranking.
+
+The locks hold by construction (core/engine/planner.py); `rank` annotates each line and
+`pick` orders them: lines that meet every lock first (a perfect rhyme, the exact syllables),
+near ones after, then by the model's mean log-probability per token, keeping the list diverse
+(no two lines end on the same word, at most two start with the same one).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from dataclasses import dataclass
 from lyrictui.core import prosody
 from lyrictui.core.errors import InvalidInput
 
-RHYME_FIT = {"perfect": 1.0, "near": 0.5, "identical": 0.25, None: 0.0}
+MAX_SAME_OPENING = 2
 
 
 @dataclass(frozen=True)
@@ -20,13 +26,15 @@ class Candidate:
     verbatim: bool | None
     """True if the line appears in the artist's training lyrics (None: no lyrics to check)."""
     score: float
-    """Ranking score: the mean token log-probability, plus bonuses for fitting constraints."""
+    """Ranking score: the mean token log-probability (the order within a fit class)."""
     logprob: float
     """Mean log-probability per token under the model (higher is more natural)."""
     rhyme: str | None = None
     """With rhyme_with: "perfect", "near", "identical" (same word) or None."""
     fits: bool | None = None
     """With constraints: whether the line meets all of them (None when none were asked)."""
+    continuation: str | None = None
+    """Completion (`complete=True`): the text to insert at the cursor; `text` is the whole line."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,7 @@ class Constraints:
     rhyme_key: str | None = None
     rhyme_word: str | None = None
     syllables: int | None = None
-    tolerance: int = 1
+    tolerance: int = 0
 
     @property
     def active(self) -> bool:
@@ -80,25 +88,49 @@ class Constraints:
         return cls(key, prosody.normalize_word(word) if word else None, syllables, tolerance)
 
 
-def rank(line: str, logprob: float, constraints: Constraints, verbatim: bool | None) -> Candidate:
-    """Annotate a sampled line with prosody and score it against the constraints."""
+def rank(line: str, logprob: float, constraints: Constraints, verbatim: bool | None,
+         continuation: str | None = None) -> Candidate:
+    """Annotate a line with prosody and whether it meets the constraints."""
     syllables = prosody.line_syllables(line)
     key = prosody.line_rhyme_key(line)
-    score, fits, kind = logprob, None, None
+    fits, kind = None, None
     if constraints.rhyme_key is not None:
         kind = prosody.rhyme_kind(constraints.rhyme_key, key)
         last = prosody.words(line)
         if last and prosody.normalize_word(last[-1]) == constraints.rhyme_word:
             kind = "identical"  # rhyming a word with itself is the weakest rhyme
-        score += 3.0 * RHYME_FIT[kind]
         fits = kind == "perfect"
     if constraints.syllables is not None:
-        off = max(0, abs(syllables - constraints.syllables) - constraints.tolerance)
-        score += 2.0 * max(0.0, 1.0 - off / 4)
-        fits = (fits is not False) and off == 0
-    return Candidate(line, syllables, key, verbatim, score, logprob, kind, fits)
+        off = abs(syllables - constraints.syllables)
+        fits = (fits is not False) and off <= constraints.tolerance
+    return Candidate(line, syllables, key, verbatim, logprob, logprob, kind, fits, continuation)
 
 
-def pick(found: list[Candidate], n: int) -> list[Candidate]:
-    """The best `n`: lines that fit every constraint first, then by score."""
-    return sorted(found, key=lambda c: (c.fits is not True, -c.score))[:n]
+def end_word(line: str) -> str:
+    found = prosody.words(line)
+    return prosody.normalize_word(found[-1]) if found else ""
+
+
+def pick(found: list[Candidate], n: int, syllables: int | None = None) -> list[Candidate]:
+    """The best `n`: lines that meet every lock first (exact syllables before near counts,
+    perfect rhymes before near ones), then by score; no two ending on the same word, at most
+    MAX_SAME_OPENING starting with the same one."""
+
+    def order(c: Candidate) -> tuple:
+        off = abs(c.syllables - syllables) if syllables is not None else 0
+        return (c.fits is False, c.rhyme == "near", off, -c.score)
+
+    chosen: list[Candidate] = []
+    endings: set[str] = set()
+    openings: dict[str, int] = {}
+    for c in sorted(found, key=order):
+        words = prosody.words(c.text)
+        ending, opening = end_word(c.text), prosody.normalize_word(words[0]) if words else ""
+        if ending in endings or openings.get(opening, 0) >= MAX_SAME_OPENING:
+            continue
+        chosen.append(c)
+        endings.add(ending)
+        openings[opening] = openings.get(opening, 0) + 1
+        if len(chosen) == n:
+            break
+    return chosen

@@ -20,6 +20,7 @@ from lyrictui.core.engine.gpt2fast import FastGPT2
 from lyrictui.core.engine.hfcompat import with_cache
 from lyrictui.core.engine.kvcache import KVCache, install_attention
 from lyrictui.core.engine.modelload import LoadedModel
+from lyrictui.core.engine.planner import EndWord, Planner
 from lyrictui.core.engine.sampling import RowHistory, SamplingConfig, process, sample
 from lyrictui.core.errors import Cancelled
 
@@ -42,6 +43,8 @@ class Row:
     tokens: list[int]
     logprob: float
     ended: bool
+    planned: EndWord | None = None
+    """The word a planner chose for the line's end (rhyme or syllable lock)."""
 
 
 class Decoder:
@@ -64,6 +67,10 @@ class Decoder:
         self.stop_ids = [i for i in self.stop_ids if i < vocab]
         self.stop_set = set(self.stop_ids)
         self.stop_tensor = torch.tensor(self.stop_ids, device=self.device)
+        # What may follow a planned last word: a line end, or closing punctuation.
+        closing = [i for i, t in enumerate(self.texts[:vocab]) if t in {",", ".", ";", ":", "!", "?"}]
+        self.end_tensor = torch.tensor(sorted(set(self.stop_ids) | set(closing)), device=self.device)
+        self.fork_cache: KVCache | None = None
         # GPT-2 models run core/engine/gpt2fast.py's lean forward; anything else runs through
         # Hugging Face with the shared-prefix attention plugged in.
         self.lean = FastGPT2.build(self.model) if lean else None
@@ -156,11 +163,34 @@ class Decoder:
         self.stats.decode_steps += 1
         return logits.float()
 
-    def sample_rows(self, first_logits: Any, rows: int, cfg: SamplingConfig, generator: Any,
-                    cancel: CancelCheck) -> list[Row]:
-        """Continue the context in `rows` rows until each ends (newline/EOS) or hits the cap."""
+    def fork_step(self, cache: KVCache, tokens: Any) -> Any:
+        """One decode step on a short-lived fork cache (core/engine/planned.py), always eager:
+        a CUDA graph per fork size would cost more to capture than it saves."""
         import torch
 
+        with torch.inference_mode():
+            if self.lean is None:
+                return self._step(cache, tokens)
+            graphs, self.lean.graphs = self.lean.graphs, None
+            try:
+                logits = self.lean.decode(tokens, cache, self.prefix)
+            finally:
+                self.lean.graphs = graphs
+        self.stats.decode_steps += 1
+        return logits.float()
+
+    def sample_rows(self, first_logits: Any, rows: int, cfg: SamplingConfig, generator: Any,
+                    cancel: CancelCheck, planner: Planner | None = None) -> list[Row]:
+        """Continue the context in `rows` rows until each ends (newline/EOS) or hits the cap.
+
+        With a `planner` (core/engine/planner.py) every token is judged (words only, the
+        locks) and rows that cannot meet the plan are left out of the result."""
+        import torch
+
+        if planner is not None:
+            from lyrictui.core.engine.planned import sample_planned
+
+            return sample_planned(self, first_logits, rows, cfg, generator, cancel, planner)
         with torch.inference_mode():
             return self._sample_rows(first_logits, rows, cfg, generator, cancel)
 

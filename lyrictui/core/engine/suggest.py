@@ -3,6 +3,8 @@
     suggester = Suggester.for_artist(library, "Artist")      # or Suggester.load(path_or_id)
     candidates = suggester.suggest(song_text, n=5, seed=1, rhyme_with=3, syllables=8,
                                    cancel=worker.cancelled_event)
+    finish = suggester.suggest("...\nI walk along the", n=5, complete=True)  # finish the line
+    groups = suggester.rhymes("love")                         # rhymes for the rhyme panel
 
 The API is synchronous and meant for one caller at a time (a Textual thread worker): calls are
 serialized by a lock, the model and the song's context stay warm in between, and `cancel` (a
@@ -22,13 +24,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lyrictui.core import prosody
-from lyrictui.core.engine.candidates import Candidate, Constraints, WordChoice, pick, rank
+from lyrictui.core.engine.candidates import (Candidate, Constraints, WordChoice, end_word, pick,
+                                             rank)
 from lyrictui.core.engine.decoding import Decoder, Stats
+from lyrictui.core.engine.lineplans import EndWordCache, make_plan
+from lyrictui.core.engine.planner import Planner
 from lyrictui.core.engine.modelload import LoadedModel, load
 from lyrictui.core.engine.sampling import SamplingConfig
 from lyrictui.core.errors import InvalidInput, NotFound
 from lyrictui.core.names import strip_control
 from lyrictui.core.prosody import spelling
+from lyrictui.core.prosody.lexicon import Lexicon
+from lyrictui.core.prosody.rhymeset import RhymeGroups, rhyme_groups
 
 __all__ = ["Candidate", "WordChoice", "Suggester", "SamplingConfig", "normalize_line"]
 
@@ -69,6 +76,8 @@ class Suggester:
         loaded.tokenizer.model_max_length = 1 << 30
         self._lock = threading.Lock()
         self._reference: set[str] | None = None
+        self.lexicon = Lexicon()
+        self._end_words = EndWordCache(loaded.tokenizer)
         if reference_lyrics is not None:
             self.set_reference_lyrics(reference_lyrics)
 
@@ -100,9 +109,20 @@ class Suggester:
                         reference_lyrics=[s.lyrics for s in songs])
 
     def set_reference_lyrics(self, texts: Iterable[str]) -> None:
-        """Lyrics a candidate is checked against (Candidate.verbatim); None turns the check off."""
+        """The artist's lyrics: a candidate is checked against them (Candidate.verbatim), and
+        every word in them is a word (their slang and names survive the junk filter and may
+        end a rhyme)."""
+        texts = list(texts)
         lines = {normalize_line(line) for text in texts for line in text.splitlines()}
         self._reference = {line for line in lines if line}
+        self.lexicon = Lexicon(texts)
+
+    def rhymes(self, word: str, *, limit: int = 60) -> RhymeGroups:
+        """Perfect and near rhymes of `word`, grouped by syllables, common words first, with
+        the artist's own words (what the composer's rhyme panel shows)."""
+        if not prosody.words(word):
+            raise InvalidInput(f"{word!r} has no letters to rhyme")
+        return rhyme_groups(prosody.words(word)[-1], self.lexicon, limit=limit)
 
     @property
     def stats(self) -> Stats:
@@ -151,21 +171,34 @@ class Suggester:
 
     def suggest(self, song: str, n: int = 5, *, seed: int | None = None,
                 rhyme_with: int | str | None = None, syllables: int | None = None,
-                tolerance: int = 1, cancel: Any = None, **knobs: Any) -> list[Candidate]:
-        """Up to `n` distinct candidate next lines for `song`, best first.
+                tolerance: int = 0, complete: bool = False, cancel: Any = None,
+                **knobs: Any) -> list[Candidate]:
+        """Up to `n` distinct candidate lines for `song`, best first.
 
-        `rhyme_with` (a 1-based line number of `song`, or a word) and `syllables` (a target,
-        +/- `tolerance`) sample more rows and rank the lines that fit first. `knobs` override
+        Without `complete`, they are next lines; with it, the song's last line (the text after
+        its last newline, with the cursor at its end) is finished: each candidate's `text` is
+        the whole line, its `continuation` what to insert at the cursor.
+        `rhyme_with` (a 1-based line number of `song`, or a word) makes every line end on a
+        rhyme of it; `syllables` makes every line exactly that long (`fits` allows
+        `tolerance`); both hold by construction (core/engine/planner.py). `knobs` override
         SamplingConfig fields for this request (temperature=..., top_p=...). Raises Cancelled
-        when `cancel` is set. Fewer than `n` come back only if retries kept producing empty or
-        duplicate lines.
+        when `cancel` is set. Fewer than `n` come back when the model keeps repeating itself
+        or no rhyme fits.
         """
         if not 1 <= n <= MAX_CANDIDATES:
             raise InvalidInput(f"ask for 1 to {MAX_CANDIDATES} candidates, not {n}")
         cfg = replace(self.sampling, **{k: v for k, v in knobs.items() if v is not None})
         cfg.validate()
-        text = self._song_text(song)
-        constraints = Constraints.build(text, rhyme_with, syllables, tolerance)
+        if complete:
+            text, head, typed = self._split_head(song)
+            constraints = Constraints.build(text + typed, rhyme_with, syllables, tolerance)
+            context_text = text + head
+        else:
+            text, head, typed = self._song_text(song), "", ""
+            constraints = Constraints.build(text, rhyme_with, syllables, tolerance)
+            context_text = text
+        plan = make_plan(self._end_words, self.lexicon, constraints, text, head, n)
+        plan_space = complete and typed != head  # the cursor is after a space: a new word
         check = _cancel_check(cancel)
         if cfg.max_tokens >= self.window:
             raise InvalidInput(f"max tokens {cfg.max_tokens} does not fit the window {self.window}")
@@ -173,28 +206,49 @@ class Suggester:
 
         generator = torch.Generator(device=self.loaded.device)
         generator.manual_seed(seed if seed is not None else random.randrange(1 << 62))
+        decode = self.loaded.tokenizer.decode
         with self._lock:
             self.decoder.stats = Stats()
-            context = self._context(text, cfg.max_tokens)
+            context = self._context(context_text, cfg.max_tokens)
             logits = self.decoder.prepare(context.ids, check)
             found: dict[str, Candidate] = {}
-            constrained = constraints.active
-            for round_no in range(3 if constrained else 4):
-                missing = n - (sum(1 for c in found.values() if c.fits) if constrained else len(found))
+            for round_no in range(3 if plan.locked else 4):
+                have = pick(list(found.values()), n, constraints.syllables)
+                missing = n - sum(1 for c in have if c.fits is not False)
                 if missing <= 0:
                     break
-                rows = min(48, max(16, 4 * n)) if constrained else (n if round_no == 0 else min(32, 2 * missing))
+                rows = min(48, 3 * n + 2 if round_no == 0 else 2 * missing + 4) if plan.locked \
+                    else (n + 3 if round_no == 0 else min(32, 2 * missing + 2))
                 self.decoder.stats.rounds += 1
-                for row in self.decoder.sample_rows(logits, rows, cfg, generator, check):
+                planner = Planner(plan, self.decoder.texts, self.decoder.stop_set, rows,
+                                  need_space=plan_space)
+                planner.taken = {end_word(c.text) for c in have}
+                for row in self.decoder.sample_rows(logits, rows, cfg, generator, check, planner):
                     # Byte-level BPE can emit any byte: no control character reaches a screen.
-                    line = strip_control(self.loaded.tokenizer.decode(row.tokens).replace(
-                        "\ufffd", "")).strip()
+                    tail = strip_control(decode(row.tokens).replace("\ufffd", ""))
+                    line = (head + tail).strip()
                     key = normalize_line(line)
-                    if not key or prosody.is_header(line) or key in found:
+                    if (not key or prosody.is_header(line) or key in found
+                            or len(prosody.words(line)) < plan.min_words
+                            or not self.lexicon.clean_line(line)):
                         continue
+                    continuation = (head + tail)[len(typed):] if complete else None
                     found[key] = rank(line, row.logprob / max(1, len(row.tokens)), constraints,
-                                      None if self._reference is None else key in self._reference)
-        return pick(list(found.values()), n)
+                                      None if self._reference is None else key in self._reference,
+                                      continuation)
+        return pick(list(found.values()), n, constraints.syllables)
+
+    @staticmethod
+    def _split_head(song: str) -> tuple[str, str, str]:
+        """(the song before the last line, that line without trailing spaces, as typed)."""
+        text = song.replace("\r\n", "\n").replace("\r", "\n")
+        before, _, typed = text.rpartition("\n")
+        if not typed.strip():
+            raise InvalidInput("nothing to complete: the last line is empty (the song ends "
+                               "with a newline); ask for next lines instead")
+        if prosody.is_header(typed):
+            raise InvalidInput("the last line is a section header: nothing to complete")
+        return (before + "\n" if before or _ else ""), typed.rstrip(), typed
 
     def next_words(self, text: str, k: int = 10, *, cancel: Any = None) -> list[WordChoice]:
         """The `k` likeliest next words after `text` (the line being written), with their
@@ -213,12 +267,12 @@ class Suggester:
             probs = torch.softmax(self.decoder.prepare(context.ids, check), dim=-1)
             allowed = self._word_starts(at_line_start, probs.shape[-1])
             probs_allowed = probs.masked_fill(~allowed, 0.0)
-            top = torch.topk(probs_allowed, min(2 * k + 8, int(allowed.sum()))).indices.tolist()
+            top = torch.topk(probs_allowed, min(3 * k + 12, int(allowed.sum()))).indices.tolist()
             rows = self.decoder.extend_words(top, 4, check)
         merged: dict[str, float] = {}
         for first, row in zip(top, rows, strict=True):
             word = strip_control(self.loaded.tokenizer.decode(row.tokens)).strip()
-            if word:
+            if word and self.lexicon.clean_line(word) and len(word.split()) == 1:
                 merged[word] = merged.get(word, 0.0) + float(probs[first]) * float(torch.tensor(row.logprob).exp())
         best = sorted(merged.items(), key=lambda item: -item[1])[:k]
         return [WordChoice(word, p) for word, p in best]
@@ -234,8 +288,8 @@ class Suggester:
                 spaced = text.startswith(" ")
                 body = text[1:] if spaced else text
                 # Mid-line a word needs its leading space (without it, it glues to the last word).
-                good = (spaced or at_line_start) and bool(body) and (body[0].isalnum() or body[0] == "'")
-                good = good or (not at_line_start and text in {",", ".", "!", "?", ";", ":", "..."})
+                # Words only: punctuation ("," ".") is not a next word.
+                good = (spaced or at_line_start) and bool(body) and body[0].isalnum()
                 ok.append(good and token not in stops)
             ok += [False] * (vocab - len(ok))
             cache[at_line_start] = torch.tensor(ok, device=self.loaded.device)

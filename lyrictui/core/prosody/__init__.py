@@ -11,7 +11,6 @@ are built only when rhymes are listed (about a second); nothing runs at import.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import defaultdict
@@ -24,10 +23,6 @@ _LOCK = threading.Lock()
 _WORD = re.compile(r"[A-Za-z\u00c0-\u024f0-9]+(?:['\u2019][A-Za-z\u00c0-\u024f]+)*['\u2019]?")
 _HEADER = re.compile(r"^\s*\[[^\]]*\]\s*$")
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_SHORT_WORDS = set(
-    "a i me my we he so no go do to be by up us oh ok ya yo hi in on at it is as an or of if am"
-    " ay ma pa uh ah".split()
-)
 
 
 @dataclass(frozen=True)
@@ -81,25 +76,6 @@ def key_of_phones(phones: str) -> str:
         if parts[i][-1].isdigit():
             return merge_before_r(strip_stress(" ".join(parts[i:])))
     return merge_before_r(strip_stress(phones))
-
-
-@lru_cache(maxsize=1)
-def _frequency_rank() -> dict[str, int]:
-    """Word -> rank, from the GPT-2 vocabulary's BPE order (lower id ~ more frequent word)."""
-    from lyrictui.core.paths import starter_dir
-
-    try:
-        with open(starter_dir() / "vocab.json", encoding="utf-8") as fh:
-            vocab: dict[str, int] = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    ranks: dict[str, int] = {}
-    for token, rank in vocab.items():
-        # Only whole words (a leading-space token): bare tokens are mostly word pieces.
-        word = token[1:].lower()
-        if token.startswith("\u0120") and word.isalpha():
-            ranks[word] = min(rank, ranks.get(word, rank))
-    return ranks
 
 
 @lru_cache(maxsize=1)
@@ -172,13 +148,44 @@ def rhyme_key(word: str) -> str:
     if found:
         return key_of_phones(found[0])
     norm = normalize_word(word)
+    return _analogy_key(norm) or merge_before_r(spelling.rhyme_key(norm))
+
+
+def _analogy_key(norm: str) -> str | None:
+    """The rhyme key most common among dictionary words spelt with the same ending (the
+    longest ending of 3-5 letters, with a vowel, that some common word shares): "drizzy" ->
+    "frizzy", "dizzy" -> "IH Z IY", so it rhymes with "busy"."""
+    letters = re.sub(r"[^a-z]", "", norm)
+    index = _suffix_index()
+    for size in range(min(5, len(letters) - 1), 2, -1):
+        tail = letters[-size:]
+        if not any(c in "aeiouy" for c in tail):
+            continue
+        votes = index.get(tail)
+        if votes:
+            return max(votes.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    return None
+
+
+@lru_cache(maxsize=1)
+def _suffix_index() -> dict[str, dict[str, float]]:
+    """Ending (3-5 letters) -> {rhyme key: summed frequency} over common dictionary words."""
+    from lyrictui.core.prosody.lexicon import zipf
+
     lookup = _lookup()
-    # A dictionary word the OOV word ends with carries its sound ("drizzy" -> "izzy"? "zy").
-    for start in range(1, max(1, len(norm) - 2)):
-        tail = norm[start:]
-        if tail in lookup and len(tail) >= 3 and spelling.syllables(tail) == 1:
-            return key_of_phones(lookup[tail][0])
-    return merge_before_r(spelling.rhyme_key(norm))
+    index: dict[str, dict[str, float]] = defaultdict(dict)
+    for word, phones_list in lookup.items():
+        if not word.isalpha() or len(word) < 4:
+            continue
+        weight = zipf(word)
+        if weight < 2.5:
+            continue
+        key = key_of_phones(phones_list[0])
+        for size in (3, 4, 5):
+            if len(word) > size:
+                votes = index[word[-size:]]
+                votes[key] = votes.get(key, 0.0) + weight
+    return dict(index)
 
 
 def words(line: str) -> list[str]:
@@ -259,23 +266,11 @@ def scan(text: str, *, near: bool = False) -> list[LineInfo]:
 def rhymes(word: str, *, near: bool = False, limit: int = 60) -> list[str]:
     """Perfect rhymes of `word` (or near rhymes: same stressed vowel, different ending).
 
-    Sorted usefully: common words first (GPT-2 vocabulary order as a frequency proxy), then
-    words with the same syllable count, then alphabetically.
+    Common words only (wordfreq, no names or abbreviations; see core/prosody/rhymeset.py for
+    the artist's own words and groups by syllables), the most frequent first.
     """
-    target = normalize_word(word).lower()
-    key = rhyme_key(word)
-    index = _index()
+    from lyrictui.core.prosody import rhymeset
+
     if near:
-        perfect = set(index.by_key.get(key, []))
-        pool = [w for w in index.by_vowel.get(key.split()[0], []) if w not in perfect]
-    else:
-        pool = list(index.by_key.get(key, []))
-    ranks = _frequency_rank()
-    syllables = word_syllables(word)
-
-    def order(w: str) -> tuple:
-        return (ranks.get(w, 10**6), abs(word_syllables(w) - syllables), w)
-
-    # Two-letter dictionary entries are mostly letters and abbreviations ("de", "ek").
-    unique = {w for w in pool if w != target and (len(w) > 2 or w in _SHORT_WORDS)}
-    return sorted(unique, key=order)[:limit]
+        return rhymeset.near_rhymes(word, limit=limit)
+    return rhymeset.perfect_rhymes(word)[:limit]

@@ -1,0 +1,204 @@
+"""Sampling rows under a Planner, and planned endings scored by the model in one batch.
+
+`sample_planned` is `Decoder.sample_rows` with a planner judging every token (see
+core/engine/planner.py): a refused token is masked and the row draws again, a row ends where
+the planner says, and rows that plan their last word are handed to `_end_rows`.
+
+`_end_rows` is where a rhyme (or a word of the syllables left) is chosen by the model:
+
+1. the first token of every feasible word is read from the row's current next-token
+   distribution (free: the step already computed it), keeping the `KEEP` likeliest words;
+2. those words' tokens run as rows of a fork cache that copies the row's own keys/values (the
+   song's context stays shared, never copied), in one batched pass of at most three steps; the
+   last step gives the probability that the line ends after the word (newline, EOS or closing
+   punctuation), so a word that would run on ("light" -> "lightning") loses;
+3. rows then take their best word not already taken by another row (no two lines end alike).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lyrictui.core.engine.kvcache import KVCache
+from lyrictui.core.engine.planner import EndWord, Planner, Verdict
+from lyrictui.core.engine.sampling import RowHistory, SamplingConfig, process, sample
+from lyrictui.core.errors import Cancelled
+
+if TYPE_CHECKING:
+    from lyrictui.core.engine.decoding import CancelCheck, Decoder, Row
+
+KEEP = 6
+"""Feasible words per row scored in full (after the first-token cut)."""
+REDRAWS = 16
+"""Draws per row and step; after them the likeliest of the FALLBACK best tokens that keeps to
+words is taken (a word half spelt may have few ways to go on)."""
+FALLBACK = 4096
+
+
+def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConfig,
+                   generator: Any, cancel: CancelCheck, planner: Planner) -> list[Row]:
+    import torch
+
+    from lyrictui.core.engine.decoding import Row
+
+    with torch.inference_mode():
+        if dec.prefix.length + cfg.max_tokens > dec.window:
+            raise ValueError("no room left in the window for a line")
+        cache = dec._rows_cache(rows, cfg.max_tokens)
+        tail = dec.ids[-cfg.penalty_window :] if cfg.penalty_window else []
+        history = RowHistory(tail, rows, cfg.no_repeat_ngram_size)
+        result = [Row([], 0.0, False) for _ in range(rows)]
+        token_lp: list[list[float]] = [[] for _ in range(rows)]
+        dead = [False] * rows
+        logits = first_logits[None, :].expand(rows, -1).clone()
+        chosen: Any = None
+        dec.stats.rows += rows
+        for step in range(cfg.max_tokens):
+            if step > 0:
+                if cancel():
+                    raise Cancelled("suggestion cancelled")
+                logits = dec._step(cache, chosen)
+            active = [r for r in range(rows) if not result[r].ended]
+            if not active:
+                break
+            log_probs = torch.log_softmax(logits, dim=-1)
+            blocked = dec.stop_tensor if step == 0 else None
+            processed = process(logits, history, active, cfg, blocked, dec.stop_set)
+            for r in active:
+                if planner.block_stop(r):
+                    processed[r, dec.stop_tensor] = float("-inf")
+            chosen = sample(processed, cfg, generator)
+            ending: list[tuple[int, list[EndWord]]] = []
+            for r in active:
+                token = int(chosen[r])
+                verdict, feasible = planner.check(r, token)
+                for _ in range(REDRAWS):
+                    if verdict is not Verdict.REJECT:
+                        break
+                    processed[r, token] = float("-inf")
+                    if not torch.isfinite(processed[r]).any():
+                        break
+                    token = int(sample(processed[r : r + 1], cfg, generator)[0])
+                    verdict, feasible = planner.check(r, token)
+                if verdict is Verdict.REJECT:  # the likeliest token that keeps to words
+                    best = torch.topk(processed[r], min(FALLBACK, processed.shape[-1]))
+                    for value, candidate in zip(best.values.tolist(), best.indices.tolist(),
+                                                strict=True):
+                        if value == float("-inf"):
+                            break
+                        verdict, feasible = planner.check(r, candidate)
+                        if verdict is not Verdict.REJECT:
+                            token = candidate
+                            break
+                chosen[r] = token
+                row = result[r]
+                if verdict is Verdict.ACCEPT and token in dec.stop_set:
+                    row.ended = True
+                elif verdict is Verdict.ACCEPT:
+                    row.tokens.append(token)
+                    token_lp[r].append(float(log_probs[r, token]))
+                    row.logprob += token_lp[r][-1]
+                    history.append(r, token)
+                    planner.commit(r, token)
+                elif verdict is Verdict.END:
+                    if planner.keeps_closing(token):
+                        row.tokens.append(token)
+                        row.logprob += float(log_probs[r, token])
+                    row.ended = True
+                elif verdict is Verdict.PLAN:
+                    ending.append((r, feasible))
+                else:  # REJECT after every redraw, or DEAD
+                    row.ended = dead[r] = True
+            if ending:
+                for r in _end_rows(dec, cache, log_probs, ending, planner, result):
+                    result[r].ended = dead[r] = True
+            if all(row.ended for row in result):
+                break
+        for r, row in enumerate(result):
+            if not row.ended and planner.plan.locked:
+                dead[r] = True  # the token cap came first: the locks were not met
+            elif not row.ended and (cut := planner.unfinished(r)) is not None:
+                row.tokens = row.tokens[:cut]  # the cap fell inside a word: drop its pieces
+                row.logprob = sum(token_lp[r][:cut])
+                dead[r] = not row.tokens
+            row.ended = True
+        return [row for r, row in enumerate(result) if not dead[r]]
+
+
+def _fork(dec: Decoder, cache: KVCache, sources: list[int], extra: int) -> KVCache:
+    """A cache whose rows copy `sources` rows of `cache` (their own tokens, not the context)."""
+    import torch
+
+    length = cache.length
+    fork = dec.fork_cache
+    if fork is None or fork.batch < len(sources) or fork.capacity < length + extra:
+        fork = KVCache(dec.n_layers, max(len(sources), 64), max(length + extra, 48))
+        dec.fork_cache = fork
+    keys0, values0 = dec.prefix.buffers[0]
+    fork.ensure(dec.n_layers, keys0.shape[1], keys0.shape[3], keys0.dtype, keys0.device)
+    fork.truncate(0)
+    fork.offset = dec.prefix.length
+    if length:
+        index = torch.tensor(sources, device=dec.device)
+        for layer in range(dec.n_layers):
+            for src, dst in zip(cache.buffers[layer], fork.buffers[layer], strict=True):
+                dst[: len(sources), :, :length].copy_(src[:, :, :length].index_select(0, index))
+    fork.length = length
+    return fork
+
+
+def _end_rows(dec: Decoder, cache: KVCache, log_probs: Any, ending: list[tuple[int, list[EndWord]]],
+              planner: Planner, result: list[Row]) -> list[int]:
+    """End each row in `ending` on its best feasible word; returns the rows left without one."""
+    import torch
+
+    pairs: list[tuple[int, EndWord]] = []
+    for r, feasible in ending:
+        free = [w for w in feasible if w.word not in planner.taken]
+        if not free:
+            continue
+        firsts = torch.tensor([w.tokens[0] for w in free], device=log_probs.device)
+        scores = log_probs[r].index_select(0, firsts)
+        top = torch.topk(scores, min(KEEP, len(free))).indices.tolist()
+        pairs += [(r, free[i]) for i in top]
+    if not pairs:
+        return [r for r, _ in ending]
+    steps = max(len(w.tokens) for _, w in pairs)
+    fork = _fork(dec, cache, [r for r, _ in pairs], steps + 1)
+    pad = dec.eos if dec.eos is not None else 0
+    word_lp = [float(log_probs[r, w.tokens[0]]) for r, w in pairs]
+    end_lp = [0.0] * len(pairs)
+    closing = [0] * len(pairs)
+    closing_lp = [0.0] * len(pairs)
+    end_ids = dec.end_tensor
+    for j in range(steps):
+        tokens = torch.tensor([w.tokens[j] if j < len(w.tokens) else pad for _, w in pairs],
+                              device=dec.device)
+        step_lp = torch.log_softmax(dec.fork_step(fork, tokens), dim=-1)
+        ends = step_lp.index_select(1, end_ids)
+        best_lp, best_end = (t.tolist() for t in ends.max(dim=1))
+        total_end = torch.logsumexp(ends, dim=1).tolist()
+        for i, (_r, w) in enumerate(pairs):
+            if j + 1 < len(w.tokens):
+                word_lp[i] += float(step_lp[i, w.tokens[j + 1]])
+            elif j + 1 == len(w.tokens):
+                end_lp[i] = total_end[i]
+                closing[i] = int(end_ids[best_end[i]])
+                closing_lp[i] = best_lp[i]
+    order = sorted(range(len(pairs)), key=lambda i: -(word_lp[i] + end_lp[i]))
+    done: set[int] = set()
+    for i in order:
+        r, w = pairs[i]
+        if r in done or w.word in planner.taken:
+            continue
+        done.add(r)
+        planner.taken.add(w.word)
+        row = result[r]
+        row.tokens += list(w.tokens)
+        row.logprob += word_lp[i]
+        row.ended = True
+        row.planned = w
+        if planner.keeps_closing(closing[i]):
+            row.tokens.append(closing[i])
+            row.logprob += closing_lp[i]
+    return [r for r, _ in ending if r not in done]

@@ -1,0 +1,216 @@
+"""Which strings are words: the CMU dictionary, wordfreq's English list, the artist's own lyrics.
+
+Suggestions use it twice. While a line is sampled, every piece must keep the word being spelt a
+prefix of some word (`Lexicon.is_prefix`) and a word may only end where it is a whole word
+(`Lexicon.is_word`), so glued word pieces (`'we'Twill`, `an'I`, `a-fo`, `-w`) never form. After
+sampling, `Lexicon.clean_line` is the final check. Rhyme and end-word sets keep only common
+words (`Lexicon.common`): frequent in wordfreq, not a name, or used by the artist.
+
+The word lists load once, lazily (about half a second); nothing runs at import.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import re
+import threading
+from collections.abc import Iterable
+from functools import lru_cache
+
+from lyrictui.core.prosody import spelling
+
+LONE_LETTERS = frozenset({"a", "i", "o"})
+CLITICS = ("n't", "'s", "'t", "'ll", "'re", "'ve", "'d", "'m", "'em")
+WORD_ZIPF = 2.0
+"""wordfreq words at least this frequent (Zipf scale, 2 = once per 10 million words) are words."""
+COMMON_ZIPF = 3.0
+"""Rhyme and end-word suggestions: at least this frequent, or used by the artist."""
+_SHAPE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*'?|'[a-z]+(?:'[a-z]+)*")
+_SPLIT = re.compile(r"\s+|\u2014|--")
+_TRAIL = ",.;:!?\"\u201d\u2019)]}\u2026"
+_LEAD = "\"\u201c\u2018([{"
+_LOCK = threading.Lock()
+
+
+def fold(word: str) -> str:
+    """Lower case, no accents, straight apostrophes."""
+    return spelling.fold(word).replace("\u2019", "'").replace("\u2018", "'")
+
+
+@lru_cache(maxsize=1)
+def _frequencies() -> dict[str, float]:
+    import wordfreq
+
+    return wordfreq.get_frequency_dict("en")
+
+
+def zipf(word: str) -> float:
+    """wordfreq's Zipf frequency of the exact (folded) word; 0 when unknown."""
+    freq = _frequencies().get(fold(word), 0.0)
+    return math.log10(freq) + 9 if freq > 0 else 0.0
+
+
+@lru_cache(maxsize=1)
+def _capitalized_only() -> frozenset[str]:
+    """Words GPT-2's vocabulary knows only with a capital (" Johnson" but no " johnson"):
+    names, months, places. Read from the bundled starter's vocabulary."""
+    from lyrictui.core.paths import starter_dir
+
+    try:
+        with open(starter_dir() / "vocab.json", encoding="utf-8") as fh:
+            vocab: dict[str, int] = json.load(fh)
+    except (OSError, ValueError):
+        return frozenset()
+    lower = {t[1:] for t in vocab if t.startswith("\u0120") and t[1:].islower()}
+    return frozenset(t[1:].lower() for t in vocab
+                     if t.startswith("\u0120") and t[1:2].isupper() and t[2:].islower()
+                     and t[1:].lower() not in lower)
+
+
+@lru_cache(maxsize=1)
+def _base() -> tuple[frozenset[str], list[str]]:
+    """(words, the same sorted) from the CMU dictionary and wordfreq."""
+    from lyrictui.core import prosody
+
+    lookup = prosody._lookup()
+    with _LOCK:
+        floor = 10 ** (WORD_ZIPF - 9)
+        found = set()
+        for word in lookup:
+            if _SHAPE.fullmatch(word) and (len(word) > 1 or word in LONE_LETTERS):
+                found.add(word)
+        for word, freq in _frequencies().items():
+            if freq >= floor and _SHAPE.fullmatch(word) and (
+                    len(word) > 2 or word in LONE_LETTERS or (len(word) == 2 and freq >= 1e-5)):
+                found.add(word)
+        return frozenset(found), sorted(found)
+
+
+def _has_prefix(sorted_words: list[str], prefix: str) -> bool:
+    i = bisect.bisect_left(sorted_words, prefix)
+    return i < len(sorted_words) and sorted_words[i].startswith(prefix)
+
+
+class Lexicon:
+    """The words a suggestion may use: the dictionaries' plus `extra` (the artist's own)."""
+
+    def __init__(self, extra: Iterable[str] = ()) -> None:
+        own = set()
+        for text in extra:
+            for token in _SPLIT.split(text):
+                core = fold(token).strip(_TRAIL + _LEAD + "'-")
+                if core and _SHAPE.fullmatch(core):
+                    own.add(core)
+        self.extra = frozenset(own)
+        self._extra_sorted = sorted(own)
+
+    @staticmethod
+    def warm() -> None:
+        """Load the word lists now (a worker can call this before the first request)."""
+        _base()
+        _capitalized_only()
+
+    # -- single words ----------------------------------------------------------------------
+
+    def is_word(self, word: str) -> bool:
+        """Whether `word` (as written in a line, without surrounding punctuation) is a word."""
+        w = fold(word)
+        if not w:
+            return False
+        if w in self.extra:
+            return True
+        if "-" in w:
+            parts = w.split("-")
+            if any(not p for p in parts):
+                return False
+            return all(self._simple(p) and (len(p) > 1 or (p == "a" and i + 1 < len(parts)
+                                                           and parts[i + 1].endswith("ing")))
+                       for i, p in enumerate(parts))
+        return self._simple(w)
+
+    def _simple(self, w: str) -> bool:
+        if w in self.extra:
+            return True
+        if w.isdigit():
+            return len(w) <= 4
+        if len(w) == 1:
+            return w in LONE_LETTERS
+        if not _SHAPE.fullmatch(w):
+            return False
+        words = _base()[0]
+        if w in words:
+            return True
+        if "'" in w:
+            if any(v in words for v in spelling.variants(w)):
+                return True  # goin' -> going, 'bout -> bout
+            for clitic in CLITICS:
+                stem = w[: -len(clitic)]
+                if w.endswith(clitic) and stem and (stem in words or stem in self.extra) and (
+                        len(stem) > 1 or stem in LONE_LETTERS):
+                    return True
+        return False
+
+    def is_prefix(self, partial: str) -> bool:
+        """Whether some word starts with `partial` (the last hyphen-separated part is checked)."""
+        p = fold(partial).rsplit("-", 1)[-1]
+        if not p or p.isdigit():
+            return True
+        if "''" in p:
+            return False
+        if _has_prefix(_base()[1], p) or _has_prefix(self._extra_sorted, p):
+            return True
+        if p.endswith("'"):  # a dropped letter ("goin'") or a clitic still to come ("don'")
+            stem = p[:-1]
+            return bool(stem) and (self._simple(stem) or self._simple(stem + "g")
+                                   or _has_prefix(_base()[1], p))
+        if "'" in p:  # a clitic being spelt after a whole word: "love'", "love's"
+            stem, _, tail = p.rpartition("'")
+            return self._simple(stem) and any(c.startswith("'" + tail) for c in CLITICS)
+        return False
+
+    def common(self, word: str) -> bool:
+        """A word to offer as a rhyme or an ending: the artist's own, or a frequent word that
+        is not a name (GPT-2 knows it only capitalized) or an abbreviation."""
+        w = fold(word)
+        if w in self.extra:
+            return True
+        if not w.isalpha() and not _SHAPE.fullmatch(w):
+            return False
+        if len(w) < 3 and w not in _SHORT_COMMON:
+            return False
+        return zipf(w) >= COMMON_ZIPF and w not in _capitalized_only()
+
+    # -- lines -----------------------------------------------------------------------------
+
+    def clean_line(self, line: str) -> bool:
+        """False for junk: leading punctuation, or any part that is not a word."""
+        text = line.strip()
+        if not text:
+            return False
+        if not text[0].isalnum():  # leading punctuation, except a word such as 'Tis
+            first = text.split()[0].rstrip(_TRAIL)
+            if not (text[0] in "'\u2019" and len(first) > 2 and self.is_word(first)):
+                return False
+        for token in _SPLIT.split(text):
+            core = token.lstrip(_LEAD).rstrip(_TRAIL)
+            if core.endswith("'") and not self.is_word(core):
+                core = core.rstrip("'")  # a closing quote
+            if not core:
+                continue
+            if not self.is_word(core) or not cased(core):
+                return False
+        return True
+
+
+def cased(word: str) -> bool:
+    """Lower, UPPER or Title case: "anD" or "tHe" are pieces glued mid-word."""
+    letters = word.replace("'", "").replace("-", "").replace("\u2019", "")
+    return not letters or letters.islower() or letters.isupper() or letters.istitle() or (
+        letters.isdigit())
+
+
+_SHORT_COMMON = frozenset(
+    "me my we he so no go do to be by up us oh ya yo hi in on at it is as an or of if am ma pa"
+    " ah ay".split())
