@@ -125,6 +125,8 @@ class Lexicon:
             parts = w.split("-")
             if any(not p for p in parts):
                 return False
+            if any("'" in p for p in parts[:-1]):
+                return False  # "go'-w's": glued pieces, not a compound
             return all(self._simple(p) and (len(p) > 1 or (p == "a" and i + 1 < len(parts)
                                                            and parts[i + 1].endswith("ing")))
                        for i, p in enumerate(parts))
@@ -135,8 +137,10 @@ class Lexicon:
             return True
         if w.isdigit():
             return len(w) <= 4
-        if len(w) == 1:
-            return w in LONE_LETTERS
+        if len(w.replace("'", "")) <= 1:
+            return w in LONE_LETTERS  # "w", "'t" alone are pieces
+        if len(w.split("'")[0]) == 1 and w[0] not in LONE_LETTERS:
+            return False  # "w's", "s'pose" aside: a lone letter glued to a clitic
         if not _SHAPE.fullmatch(w):
             return False
         words = _base()[0]
@@ -191,7 +195,8 @@ class Lexicon:
             return False
         if not text[0].isalnum():  # leading punctuation, except a word such as 'Tis
             first = text.split()[0].rstrip(_TRAIL)
-            if not (text[0] in "'\u2019" and len(first) > 2 and self.is_word(first)):
+            if not (text[0] in "'\u2019" and len(first) > 3 and first[1:].isascii()
+                    and first[1:].isalpha() and self.is_word(first)):
                 return False
         for token in _SPLIT.split(text):
             core = token.lstrip(_LEAD).rstrip(_TRAIL)
