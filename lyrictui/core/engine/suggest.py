@@ -24,12 +24,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lyrictui.core import prosody
-from lyrictui.core.engine.candidates import (Candidate, Constraints, WordChoice, end_word, pick,
-                                             rank)
+from lyrictui.core.engine.candidates import Candidate, Constraints, WordChoice, end_word, pick, rank
 from lyrictui.core.engine.decoding import Decoder, Stats
 from lyrictui.core.engine.lineplans import EndWordCache, make_plan
-from lyrictui.core.engine.planner import Planner
 from lyrictui.core.engine.modelload import LoadedModel, load
+from lyrictui.core.engine.planner import Planner
 from lyrictui.core.engine.sampling import SamplingConfig
 from lyrictui.core.errors import InvalidInput, NotFound
 from lyrictui.core.names import strip_control
