@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import build_tiny_gpt2
 from hubkit import hub_file_cache, lyrictui
 
 from lyrictui.core.engine import bases
@@ -28,10 +27,10 @@ def run_cli(*args: str) -> Result:
 
 
 @pytest.fixture
-def huggingartists_model(tmp_path: Path, gpt2_tokenizer) -> Path:
+def huggingartists_model(tmp_path: Path, tiny_gpt2) -> Path:
     """A HuggingArtists-style model folder: the fine-tune, its tokenizer, training leftovers."""
-    folder = build_tiny_gpt2(tmp_path / "huggingartists-paper-lanterns", gpt2_tokenizer,
-                             n_layer=1, n_embd=32, n_positions=128)
+    folder = tiny_gpt2(tmp_path / "huggingartists-paper-lanterns",
+                       n_layer=1, n_embd=32, n_positions=128)
     (folder / "training_args.bin").write_bytes(b"not for loading")
     (folder / "README.md").write_text("# HuggingArtists model\n")
     return folder
@@ -69,8 +68,8 @@ def test_add_a_local_folder_then_write_with_it(huggingartists_model: Path,
     assert len(library.list_models(library.get_artist("Paper Lanterns").id)) == 2
 
 
-def test_add_a_hub_model_from_the_local_cache_offline(tmp_path: Path, gpt2_tokenizer) -> None:
-    built = build_tiny_gpt2(tmp_path / "built", gpt2_tokenizer, n_layer=1, n_embd=32,
+def test_add_a_hub_model_from_the_local_cache_offline(tmp_path: Path, tiny_gpt2) -> None:
+    built = tiny_gpt2(tmp_path / "built", n_layer=1, n_embd=32,
                             n_positions=128)
     files = {p.name: p.read_bytes() for p in built.iterdir()}
     files["pytorch_model.bin"] = b"a pickle that must never be opened or copied"
@@ -102,12 +101,12 @@ def test_add_a_hub_model_from_the_local_cache_offline(tmp_path: Path, gpt2_token
     assert "Ghost" not in lyrictui("artists", **env).stdout
 
 
-def test_bad_models_get_one_line_and_store_nothing(tmp_path: Path, gpt2_tokenizer,
+def test_bad_models_get_one_line_and_store_nothing(tmp_path: Path, tiny_gpt2,
                                                    lyrictui_home: Path) -> None:
     import torch
     from safetensors.torch import save_file
 
-    pickle_only = build_tiny_gpt2(tmp_path / "pickle-only", gpt2_tokenizer, n_layer=1,
+    pickle_only = tiny_gpt2(tmp_path / "pickle-only", n_layer=1,
                                   n_embd=32, n_positions=128)
     (pickle_only / "model.safetensors").unlink()
     torch.save({"weights": torch.zeros(2)}, pickle_only / "pytorch_model.bin")
@@ -118,7 +117,7 @@ def test_bad_models_get_one_line_and_store_nothing(tmp_path: Path, gpt2_tokenize
         {"model_type": "bert", "architectures": ["BertForMaskedLM"]}))
     save_file({"w": torch.zeros(2)}, str(masked / "model.safetensors"))
 
-    no_tokenizer = build_tiny_gpt2(tmp_path / "no-tokenizer", gpt2_tokenizer, n_layer=1,
+    no_tokenizer = tiny_gpt2(tmp_path / "no-tokenizer", n_layer=1,
                                    n_embd=32, n_positions=128)
     for name in os.listdir(no_tokenizer):
         if name.startswith(("tokenizer", "vocab", "merges", "special_tokens")):

@@ -184,6 +184,8 @@ def add_external_model(library: Library, name: str, source: str) -> Model:
     """
     name = clean_name(name)
     folder, origin, commit = locate(source)
+    if (folder / "config.json").is_file() and not (folder / "adapter_config.json").exists():
+        _check_causal(folder, "full")  # what kind of model it is comes before whether it is whole
     method, _card = check_folder(folder)  # pickle-only, missing or corrupt weights: one line
     config = _check_causal(folder, method)
     if method == "full":
