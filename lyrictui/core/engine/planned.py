@@ -81,15 +81,8 @@ def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConf
                     token = int(sample(processed[r : r + 1], cfg, generator)[0])
                     verdict, feasible = planner.check(r, token)
                 if verdict is Verdict.REJECT:  # the likeliest token that keeps to words
-                    best = torch.topk(processed[r], min(FALLBACK, processed.shape[-1]))
-                    for value, candidate in zip(best.values.tolist(), best.indices.tolist(),
-                                                strict=True):
-                        if value == float("-inf"):
-                            break
-                        verdict, feasible = planner.check(r, candidate)
-                        if verdict is not Verdict.REJECT:
-                            token = candidate
-                            break
+                    token, verdict, feasible = _fallback(dec, planner, r, step, processed[r],
+                                                         log_probs[r], token)
                 chosen[r] = token
                 row = result[r]
                 if verdict is Verdict.ACCEPT and token in dec.stop_set:
@@ -107,6 +100,12 @@ def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConf
                     row.ended = True
                 elif verdict is Verdict.PLAN:
                     ending.append((r, feasible))
+                elif verdict is Verdict.REJECT and not planner.plan.locked and (
+                        cut := planner.unfinished(r)) is not None and cut > 0:
+                    # No piece finishes the word being spelt: the line ends before it.
+                    row.tokens = row.tokens[:cut]
+                    row.logprob = sum(token_lp[r][:cut])
+                    row.ended = True
                 else:  # REJECT after every redraw, or DEAD
                     row.ended = dead[r] = True
             if ending:
@@ -123,6 +122,27 @@ def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConf
                 dead[r] = not row.tokens
             row.ended = True
         return [row for r, row in enumerate(result) if not dead[r]]
+
+
+def _fallback(dec: Decoder, planner: Planner, r: int, step: int, processed: Any,
+              log_probs: Any, token: int) -> tuple[int, Verdict, list[EndWord]]:
+    """The likeliest token that keeps row `r` to words: first among what sampling allowed
+    (top-k/top-p), then among the model's FALLBACK likeliest (an unsure model may have no
+    word piece in its top-k), never a line end where none may come."""
+    import torch
+
+    no_stop = step == 0 or planner.block_stop(r)
+    for scores in (processed, log_probs):
+        best = torch.topk(scores, min(FALLBACK, scores.shape[-1]))
+        for value, candidate in zip(best.values.tolist(), best.indices.tolist(), strict=True):
+            if value == float("-inf"):
+                break
+            if no_stop and candidate in dec.stop_set:
+                continue
+            verdict, feasible = planner.check(r, candidate)
+            if verdict is not Verdict.REJECT:
+                return candidate, verdict, feasible
+    return token, Verdict.REJECT, []
 
 
 def _fork(dec: Decoder, cache: KVCache, sources: list[int], extra: int) -> KVCache:
