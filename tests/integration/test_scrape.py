@@ -471,7 +471,9 @@ async def test_cli_export_writes_jsonl_and_txt(fake: FakeGenius, library: Librar
     assert code == 0, err
     rows = [json.loads(line) for line in target.read_text().splitlines()]
     assert {r["title"]: r["lyrics"] for r in rows}["Harbor Lights"] == HARBOR_LIGHTS
-    assert all(set(r) == {"title", "lyrics", "genius_id", "url"} for r in rows)
+    assert all(set(r) == {"title", "lyrics", "genius_id", "url", "album", "release_date"}
+               for r in rows)
+    assert all(r["album"] is None and r["release_date"] is None for r in rows)  # fake has none
     assert len(rows) == 7 and all(r["genius_id"] and r["url"] for r in rows)
     assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary left
 

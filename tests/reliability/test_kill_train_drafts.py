@@ -105,7 +105,9 @@ class Chain:
         """The run folder, even before its row exists (the triggers watch files only)."""
         if self.run_id is not None:
             return self.run_dir
-        found = sorted(self._runs_root.iterdir()) if self._runs_root.is_dir() else []
+        found = sorted(p for p in self._runs_root.iterdir()  # not the artist's .training.lock
+                       if p.is_dir() and not p.name.startswith(".")) \
+            if self._runs_root.is_dir() else []
         return found[0] if found else None
 
     def command(self) -> list[str]:
@@ -173,7 +175,10 @@ class Chain:
             # One of the next few steps, then the moment its checkpoint folder is being written.
             k = done + rng.randint(0, min(3, left - 1))
             self._poll(proc, lambda: steps() >= k, 120)
-            self._poll(proc, lambda: self._temp_in("checkpoints", ".step-"), 5)
+            # A write quicker than the watcher is missed: then the kill lands in the training
+            # after it, before the run can end.
+            self._poll(proc, lambda: self._temp_in("checkpoints", ".step-")
+                       or steps() > k + 1 and steps() < total, 5)
             self._poll(proc, lambda: False, rng.uniform(0.0, 0.005))
         elif target == "best":
             # The best weights are saved when an evaluation improves; if none does, the end.

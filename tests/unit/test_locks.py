@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pronouncing
 import pytest
-from conftest import TOKENIZER_DIR, build_tiny_gpt2
 
 from lyrictui.core.engine.suggest import Suggester
 from lyrictui.core.prosody.lexicon import Lexicon
@@ -19,28 +18,23 @@ from lyrictui.core.prosody.lexicon import Lexicon
 SONG = "I walk along the road all day\nThe stars are shining in the night\n"
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import GPT2TokenizerFast
-
-    tok = GPT2TokenizerFast(vocab=str(TOKENIZER_DIR / "vocab.json"),
-                            merges=str(TOKENIZER_DIR / "merges.txt"))
-    tok.pad_token = tok.eos_token
-    return tok
+@pytest.fixture(scope="session")
+def tokenizer(gpt2_tokenizer):
+    return gpt2_tokenizer
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory, tokenizer) -> Suggester:
+def engine(tmp_path_factory, tiny_gpt2) -> Suggester:
     """A tiny random GPT-2: it has no idea of rhyme or metre, so any lock that holds is built."""
-    return Suggester.load(str(build_tiny_gpt2(tmp_path_factory.mktemp("r") / "tiny", tokenizer)))
+    return Suggester.load(str(tiny_gpt2(tmp_path_factory.mktemp("r") / "tiny")))
 
 
-def controlled(folder: Path, tokenizer, logits: dict[str, float]) -> Path:
+def controlled(folder: Path, tokenizer, tiny_gpt2, logits: dict[str, float]) -> Path:
     """A tiny GPT-2 whose next-token logits are `logits` (text -> logit, 0 elsewhere), always."""
     import torch
     from transformers import GPT2LMHeadModel
 
-    build_tiny_gpt2(folder, tokenizer, seed=1)
+    tiny_gpt2(folder, seed=1)
     model = GPT2LMHeadModel.from_pretrained(folder)
     with torch.no_grad():
         model.transformer.ln_f.weight.zero_()
@@ -102,9 +96,9 @@ def test_both_locks_hold_together(engine, seed):
         assert rhymes_with(last(c.text), "day") and c.syllables == 6 and c.fits, c.text
 
 
-def test_junk_lines_are_refused(tmp_path, tokenizer):
+def test_junk_lines_are_refused(tmp_path, tokenizer, tiny_gpt2):
     # A model that loves glue pieces: "'", "-", "fo", "I" without a space, "w".
-    folder = controlled(tmp_path / "junk", tokenizer, {
+    folder = controlled(tmp_path / "junk", tokenizer, tiny_gpt2, {
         "'": 20.0, "-": 20.0, "fo": 20.0, "I": 20.0, "w": 20.0, " an": 20.0, " the": 20.0,
         " night": 20.0, " we": 20.0, " go": 20.0, " light": 20.0, "\n": 19.5})
     engine = Suggester.load(str(folder))
@@ -123,9 +117,9 @@ def test_junk_shapes_are_not_lines(line):
     assert not Lexicon().clean_line(line)
 
 
-def test_the_artists_rare_words_survive(tmp_path, tokenizer):
+def test_the_artists_rare_words_survive(tmp_path, tokenizer, tiny_gpt2):
     pieces = tokenizer.encode(" Drizzy")
-    folder = controlled(tmp_path / "own", tokenizer, {
+    folder = controlled(tmp_path / "own", tokenizer, tiny_gpt2, {
         tokenizer.decode(pieces[:1]): 22.0, tokenizer.decode(pieces[1:]): 23.0,
         " I": 20.0, " call": 20.0, " go": 20.0, "\n": 19.0})
     engine = Suggester.load(str(folder))
@@ -154,13 +148,13 @@ def test_complete_with_rhyme_lock(engine):
                          for c in found)
 
 
-def test_cli_complete_and_grouped_rhymes(engine, tmp_path, tokenizer):
+def test_cli_complete_and_grouped_rhymes(engine, tmp_path, tokenizer, tiny_gpt2):
     from click.testing import CliRunner
 
     from lyrictui.cli import cli
 
     runner = CliRunner()
-    folder = controlled(tmp_path / "w", tokenizer, {" day": 20.0, " way": 20.0, " I": 20.0,
+    folder = controlled(tmp_path / "w", tokenizer, tiny_gpt2, {" day": 20.0, " way": 20.0, " I": 20.0,
                                                      " go": 20.0, " we": 20.0, "\n": 21.0})
     result = runner.invoke(cli, ["suggest", "--model", str(folder), "--complete", "-n", "2",
                                  "--seed", "1"], input="I walk\nWe go")
