@@ -58,27 +58,95 @@ def mask(secret: str) -> str:
     return f"****{tail} ({len(secret)} characters)"
 
 
-def load() -> dict[str, Any]:
-    """Settings from config.toml over the defaults; a broken file is one clear error."""
-    values = {key: s.default for key, s in SETTINGS.items()}
-    path = paths.config_path()
+MAX_CONFIG_BYTES = 1 << 20
+"""config.toml is a few lines; anything larger is not one."""
+
+
+def _read_raw(path: Path) -> dict[str, Any] | None:
+    """The parsed file, or None when there is none. A FIFO, device or folder is refused
+    without blocking on it (opened non-blocking, checked before it is read)."""
+    import stat
+
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        return values
+        return None
     except OSError as exc:
         raise LyricError(f"cannot read {path}: {exc.strerror}") from exc
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise LyricError(f"{path} is not a regular file: replace it with a config file, "
+                             "or delete it to start from defaults")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise LyricError(f"{path} is {info.st_size:,} bytes, more than a config file holds: "
+                             "fix it, or delete it to start from defaults")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise LyricError(f"cannot read {path}: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
         detail = str(exc).split("\n")[0]
         raise LyricError(
             f"{path} is not valid TOML ({detail}): fix it, or delete it to start from defaults"
         ) from None
+
+
+def _check(key: str, value: Any) -> str | None:
+    """Why `value` cannot be setting `key` (None when it can)."""
+    setting = SETTINGS[key]
+    if setting.kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"a whole number, not {_toml_kind(value)}"
+        if value < 1:
+            return f"at least 1, not {value}"
+    elif setting.kind is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"a list of strings, not {_toml_kind(value)}"
+    elif not isinstance(value, str):
+        return f"a string, not {_toml_kind(value)}"
+    elif key == "device" and value not in {"auto", "cuda", "mps", "cpu"}:
+        return "one of auto, cuda, mps, cpu"
+    return None
+
+
+def _toml_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, list):
+        inner = {_toml_kind(v) for v in value} - {"a string"}
+        return f"a list holding {sorted(inner)[0]}" if inner else "a list"
+    kinds = {int: "a number", float: "a number", str: "a string", dict: "a table"}
+    return next((name for kind, name in kinds.items() if isinstance(value, kind)), "a date")
+
+
+def _validated(data: dict[str, Any], path: Path, skip: str = "") -> dict[str, Any]:
+    """Known keys of `data`, each checked; a wrong type is one error naming the key.
+    Unknown keys are ignored (a newer lyrictui may have written them)."""
+    values = {}
     for key, value in data.items():
-        setting = SETTINGS.get(key)
-        if setting is not None and isinstance(value, setting.kind):
-            values[key] = value
+        if key not in SETTINGS or key == skip:
+            continue
+        problem = _check(key, value)
+        if problem is not None:
+            raise LyricError(f"{path}: {key} must be {problem}: fix it with "
+                             f"`lyrictui config set {key} VALUE`, or delete the line")
+        values[key] = value
+    return values
+
+
+def load() -> dict[str, Any]:
+    """Settings from config.toml over the defaults; a broken file, or a setting of the wrong
+    type, is one clear error naming the key."""
+    values = {key: s.default for key, s in SETTINGS.items()}
+    path = paths.config_path()
+    data = _read_raw(path)
+    if data is not None:
+        values.update(_validated(data, path))
     return values
 
 
@@ -115,10 +183,12 @@ def parse_value(key: str, text: str) -> Any:
 def set_value(key: str, text: str) -> None:
     """Validate and store one setting; the file is rewritten atomically with mode 0600."""
     value = parse_value(key, text)
-    current = {}
     path = paths.config_path()
-    if path.exists():
-        current = {k: v for k, v in load().items() if v != SETTINGS[k].default}
+    # Every other setting is checked before anything is written; the one being set may be
+    # wrong in the file (this is how it gets fixed).
+    data = _read_raw(path) or {}
+    current = {k: v for k, v in _validated(data, path, skip=key).items()
+               if v != SETTINGS[k].default}
     current[key] = value
     _write(path, current)
 

@@ -424,3 +424,51 @@ def test_bidi_isolates_in_imported_lyrics_are_dropped(tmp_path: Path):
     assert lyrictui("import", "Plain Band", str(song)).returncode == 0
     ((title, text),) = [(r["title"], r["lyrics"]) for r in rows("SELECT title, lyrics FROM songs")]
     assert not any(ch in title + text for ch in "\u2066\u2067\u2068\u2069")
+
+
+def one_line(result, *said: str) -> str:
+    """The CLI refused in exactly one line, exit 2, saying each of `said`."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    for words in said:
+        assert words in line, line
+    return line
+
+
+# -- Minor: config.toml of the wrong types, or not a file ---------------------------------------
+
+@pytest.mark.parametrize("text, key, kind", [
+    ("title_variant_words = [1, 2]\n", "title_variant_words", "a list of strings"),
+    ('genius_concurrency = "8"\n', "genius_concurrency", "a whole number"),
+    ("genius_timeout = true\n", "genius_timeout", "a whole number"),
+    ('device = "tpu"\n', "device", "one of auto"),
+])
+def test_a_config_setting_of_the_wrong_type_is_one_line_naming_the_key(
+        lyrictui_home: Path, text: str, key: str, kind: str):
+    config = lyrictui_home / "config.toml"
+    config.write_text(text + 'genius_proxy = "http://proxy:3128"\n', "utf-8")
+    before = config.read_bytes()
+    one_line(lyrictui("config", "show"), key, kind)
+    # Any command that reads the settings says the same (scrape used to die on a TypeError).
+    one_line(lyrictui("scrape", "Some Band"), key)
+    # Setting another key is refused before the file is written.
+    one_line(lyrictui("config", "set", "heartbeat_timeout", "30"), key)
+    assert config.read_bytes() == before
+    # Setting the broken key itself fixes it, and keeps the others.
+    fixed = {"title_variant_words": "live,remix", "device": "cpu"}.get(key, "4")
+    assert lyrictui("config", "set", key, fixed).returncode == 0
+    shown = lyrictui("config", "show")
+    assert shown.returncode == 0, shown.stderr
+    assert "http://proxy:3128" in shown.stdout
+
+
+def test_a_fifo_as_config_toml_is_refused_at_once(lyrictui_home: Path):
+    import os
+    import time
+
+    os.mkfifo(lyrictui_home / "config.toml")
+    started = time.monotonic()
+    one_line(lyrictui("config", "show", timeout=60), "not a regular file")
+    one_line(lyrictui("config", "set", "device", "cpu", timeout=60), "not a regular file")
+    assert time.monotonic() - started < 30
