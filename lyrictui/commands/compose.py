@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from lyrictui.commands.common import echo_json, open_library, safe
-from lyrictui.core.engine.sampling import SamplingConfig
+from lyrictui.core.engine.sampling import SamplingConfig, check_seed
 from lyrictui.core.errors import InvalidInput
 
 
@@ -67,6 +67,7 @@ def suggest(name: str | None, file: str | None, model: str | None, count: int,
 
     if name is None and model is None:
         raise InvalidInput("name an artist (lyrictui suggest NAME) or pass --model")
+    check_seed(seed)
     song = _read_text(file)
     if name is not None:
         engine = Suggester.for_artist(open_library(), name, model=model, device=device)

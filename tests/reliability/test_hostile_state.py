@@ -472,3 +472,39 @@ def test_a_fifo_as_config_toml_is_refused_at_once(lyrictui_home: Path):
     one_line(lyrictui("config", "show", timeout=60), "not a regular file")
     one_line(lyrictui("config", "set", "device", "cpu", timeout=60), "not a regular file")
     assert time.monotonic() - started < 30
+
+
+# -- Minor: suggest and train arguments past what torch or a run can take -----------------------
+
+def test_suggest_honours_the_device_setting_and_refuses_bad_seeds_and_devices(
+        lyrictui_home: Path, base: Path):
+    import torch
+
+    song = lyrictui_home.parent / "song.txt"
+    song.write_text("the night is long\n", "utf-8")
+    args = ("suggest", "--model", str(base), "--file", str(song), "-n", "1")
+    one_line(lyrictui(*args, "--seed", str(2 ** 64)), "--seed", "4294967295")
+    one_line(lyrictui(*args, "--seed", "-1"), "--seed")
+    one_line(lyrictui(*args, "--device", "tpu"), "tpu")
+    if not torch.backends.mps.is_available():
+        # config.toml's device is what suggest uses when --device is not given.
+        assert lyrictui("config", "set", "device", "mps").returncode == 0
+        one_line(lyrictui(*args), "mps")
+        ok = lyrictui(*args, "--device", "cpu", "--seed", str(2 ** 32 - 1))
+        assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize("flag, value, said", [
+    ("--epochs", str(10 ** 20), "--epochs must be at most"),
+    ("--max-steps", str(10 ** 12), "--max-steps must be at most"),
+    ("--seed", str(2 ** 64), "--seed must be"),
+    ("--weight-decay", "inf", "--weight-decay must be"),
+    ("--weight-decay", "nan", "--weight-decay must be"),
+])
+def test_train_arguments_no_run_can_use_are_refused_before_a_run_exists(
+        library: Library, add_corpus, base: Path, flag: str, value: str, said: str):
+    artist = add_corpus(library, "Bound Band", songs=2)
+    one_line(lyrictui("train", artist.name, "--base", str(base), flag, value, "--detach"), said)
+    assert not rows("SELECT id FROM runs")
+    assert not (paths.artist_dir(artist.slug) / "runs").exists() or not any(
+        (paths.artist_dir(artist.slug) / "runs").iterdir())

@@ -49,6 +49,9 @@ def pick_device(device: str | None = None) -> str:
     if device != "auto":
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise InvalidInput(f"device {device} asked for, but CUDA is not available here")
+        mps = getattr(torch.backends, "mps", None)
+        if device == "mps" and not (mps is not None and mps.is_available()):
+            raise InvalidInput("device mps asked for, but MPS (Apple GPUs) is not available here")
         return device
     if torch.cuda.is_available():
         return "cuda"

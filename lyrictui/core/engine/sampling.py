@@ -12,6 +12,16 @@ from typing import Any
 
 from lyrictui.core.errors import InvalidInput
 
+MAX_SEED = (1 << 32) - 1
+"""Seeds are mixed with steps and epochs before they reach torch (which takes 64 bits), so
+they are kept to 32."""
+
+
+def check_seed(seed: int | None, flag: str = "--seed") -> None:
+    """One clear line for a seed torch cannot take (negative, or 2**64)."""
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InvalidInput(f"{flag} must be a whole number from 0 to {MAX_SEED}, not {seed}")
+
 
 @dataclass(frozen=True)
 class SamplingConfig:

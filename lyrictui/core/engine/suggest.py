@@ -29,7 +29,7 @@ from lyrictui.core.engine.decoding import Decoder, Stats
 from lyrictui.core.engine.lineplans import EndWordCache, make_plan
 from lyrictui.core.engine.modelload import LoadedModel, load
 from lyrictui.core.engine.planner import Planner
-from lyrictui.core.engine.sampling import SamplingConfig
+from lyrictui.core.engine.sampling import SamplingConfig, check_seed
 from lyrictui.core.errors import InvalidInput, NotFound
 from lyrictui.core.names import strip_control
 from lyrictui.core.prosody import spelling
@@ -186,6 +186,7 @@ class Suggester:
         """
         if not 1 <= n <= MAX_CANDIDATES:
             raise InvalidInput(f"ask for 1 to {MAX_CANDIDATES} candidates, not {n}")
+        check_seed(seed, "seed")
         cfg = replace(self.sampling, **{k: v for k, v in knobs.items() if v is not None})
         cfg.validate()
         if complete:

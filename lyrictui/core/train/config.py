@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from lyrictui.core.engine.bases import DEFAULT_BASE, STARTER
 from lyrictui.core.engine.modelload import DEVICES
+from lyrictui.core.engine.sampling import check_seed
 from lyrictui.core.errors import InvalidInput
 
 METHODS = ("full", "lora")
+MAX_EPOCHS = 100_000
+MAX_STEPS = 100_000_000
+"""Past these a run would never end: refused before one is created."""
 COMPILE_MODES = ("auto", "on", "off")
 DEFAULT_LR = {"full": 5e-5, "lora": 2e-4}
 STARTER_LR = {"full": 1e-3, "full+embeddings": 3e-4, "lora": 1e-3}
@@ -115,8 +120,20 @@ class TrainConfig:
             raise InvalidInput("--patience must be 0 (off) or more")
         if self.max_grad_norm <= 0:
             raise InvalidInput("--max-grad-norm must be above 0")
-        if not 0 <= self.lora_dropout < 1 or self.weight_decay < 0:
-            raise InvalidInput("--lora-dropout must be in [0, 1) and --weight-decay at least 0")
+        if not 0 <= self.lora_dropout < 1:
+            raise InvalidInput(f"--lora-dropout must be in [0, 1), not {self.lora_dropout}")
+        # Bounds a run can finish in and torch can take, checked before a run exists (an
+        # `inf` or a seed of 2**64 used to create a run that then failed).
+        if not (math.isfinite(self.weight_decay) and 0 <= self.weight_decay <= 10):
+            raise InvalidInput(f"--weight-decay must be from 0 to 10, not {self.weight_decay}")
+        if not math.isfinite(self.max_grad_norm):
+            raise InvalidInput(f"--max-grad-norm must be a finite number, not {self.max_grad_norm}")
+        if self.epochs is not None and self.epochs > MAX_EPOCHS:
+            raise InvalidInput(f"--epochs must be at most {MAX_EPOCHS:,}, not {self.epochs:,}")
+        if self.max_steps is not None and self.max_steps > MAX_STEPS:
+            raise InvalidInput(f"--max-steps must be at most {MAX_STEPS:,}, not "
+                               f"{self.max_steps:,}")
+        check_seed(self.seed)
         return self
 
     def to_dict(self) -> dict[str, Any]:
