@@ -8,18 +8,22 @@ transformers or datasets, so the first screen appears at once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widgets import Header
+from textual.widgets._header import HeaderTitle
 
-from lyrictui import __version__
 from lyrictui.core.names import strip_control
 from lyrictui.core.store.library import Library
 from lyrictui.screens.composer import ComposerScreen
-from lyrictui.screens.help import HelpScreen
+from lyrictui.screens.help import HelpScreen, KeyGroup, key_groups
 from lyrictui.screens.library import LibraryScreen
 from lyrictui.screens.training import TrainingScreen
 from lyrictui.services import LyricAppServices, Services
@@ -37,7 +41,6 @@ class LyricApp(App[None]):
     """lyrictui's terminal app."""
 
     TITLE = "lyrictui"
-    SUB_TITLE = f"v{__version__}"
     CSS_PATH = "lyrictui.tcss"
     MODES = {"library": LibraryScreen, "training": TrainingScreen, "composer": ComposerScreen}
     DEFAULT_MODE = "library"
@@ -70,6 +73,29 @@ class LyricApp(App[None]):
         super().notify(strip_control(message), title=strip_control(title), severity=severity,
                        timeout=timeout, markup=markup)
 
+    def on_mount(self) -> None:
+        self.mode_change_signal.subscribe(self, self._show_section)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header line: the three sections (F2/F3/F4, the current one highlighted, each
+        clickable), then the screen's subtitle (e.g. the draft's name)."""
+        keys = {b.action: b.key_display for b in self.BINDINGS if isinstance(b, Binding)}
+        parts: list[Content | str] = [title, " "]
+        for mode, (name, _help) in SECTIONS.items():
+            action = f"switch_mode('{mode}')"
+            style = "reverse bold" if mode == self.current_mode else "dim"
+            parts += [" ", Content.styled(f" {keys.get(action) or ''} {name} ", style)
+                      .stylize(f"@click=app.{action}")]
+        line = Content.assemble(*parts)
+        if sub_title:
+            line = Content.assemble(line, (" — ", "dim"), Content(sub_title).stylize("dim"))
+        return line
+
+    def _show_section(self, _mode: str) -> None:
+        """Redraw the new screen's header: which section is current changed."""
+        for header in self.screen.query(Header):
+            header.query_one(HeaderTitle).update(header.format_title())
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -78,7 +104,26 @@ class LyricApp(App[None]):
         for mode, (title, help_text) in SECTIONS.items():
             yield SystemCommand(title, help_text, lambda m=mode: self.switch_mode(m))
         yield SystemCommand("Help", "Every key lyrictui knows", self.action_help)
+        # Every action of every section, by the name its key has in the footer and in F1.
+        for group in key_groups(self):
+            if group.mode is None:
+                continue
+            section = SECTIONS[group.mode][0]
+            for binding in group.own:
+                yield SystemCommand(f"{section}: {binding.description}",
+                                    binding.tooltip or f"{section} key {binding.key}",
+                                    partial(self._run_in_section, group, binding.action))
         yield from super().get_system_commands(screen)
+
+    async def _run_in_section(self, group: KeyGroup, action: str) -> None:
+        """Switch to the group's section, then run `action` where its key would."""
+        assert group.mode is not None
+        await self.switch_mode(group.mode)
+        target: DOMNode = self.screen
+        if not isinstance(self.screen, group.owner):
+            target = self.screen.query(group.owner).first()  # type: ignore[arg-type]
+            target.focus()  # type: ignore[attr-defined]
+        await target.run_action(action)
 
     def on_unmount(self) -> None:
         self.library.close()
