@@ -40,6 +40,12 @@ class LyricGroup(click.Group):
         except Exception as exc:  # an unexpected bug: still one line unless --debug
             if debug:
                 raise
+            from lyrictui.core.store.db import damage, damaged_message
+
+            if (detail := damage(exc)) is not None:
+                from lyrictui.core import paths
+
+                fail(damaged_message(paths.library_path(), detail))
             fail(f"unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
 
 

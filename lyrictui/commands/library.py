@@ -111,4 +111,41 @@ def path() -> None:
     click.echo(str(paths.config_path()))
 
 
-COMMANDS = [artists, rename, remove, config]
+@click.command()
+@click.option("--restore", is_flag=True,
+              help="Put back the copy of the library made before its last upgrade.")
+@click.option("--rebuild", is_flag=True,
+              help="Copy every row that can still be read into a new library.")
+def doctor(restore: bool, rebuild: bool) -> None:
+    """Check the library file (SQLite's integrity check), one line per problem; --restore or
+    --rebuild repair it (the damaged file is moved aside, never deleted)."""
+    from lyrictui.core.errors import InvalidInput
+    from lyrictui.core.store import doctor as doc
+
+    library = paths.library_path()
+    if restore and rebuild:
+        raise InvalidInput("--restore or --rebuild, not both")
+    if restore:
+        source, aside = doc.restore(library)
+        click.echo(f"Restored {source.name} (changes made since it was copied are not in it); "
+                   f"the damaged library is now {aside.name}.")
+    elif rebuild:
+        done = doc.rebuild(library)
+        kept = ", ".join(f"{n:,} {table}" for table, n in done.kept.items() if n)
+        click.echo(f"Rebuilt the library: kept {kept or 'no rows'}; {done.unreadable} "
+                   f"unreadable parts skipped, {done.dropped} rows of lost artists dropped; "
+                   f"the damaged library is now {done.aside.name if done.aside else '-'}.")
+    problems = doc.check(library)
+    if not problems:
+        click.echo(f"ok: {library} passed SQLite's integrity check")
+        return
+    for line in problems:
+        click.echo(f"problem: {safe(line)}")
+    hint = ("`lyrictui doctor --restore` puts back the copy made before the last upgrade; "
+            if doc.backups(library) else "")
+    click.echo(f"{len(problems)} problems. {hint}`lyrictui doctor --rebuild` keeps every row "
+               "that can still be read.")
+    raise SystemExit(1)
+
+
+COMMANDS = [artists, rename, remove, config, doctor]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -27,8 +28,10 @@ from lyrictui.core.store.library import Library
 from lyrictui.core.store.records import Artist, ArtistSummary
 from lyrictui.core.train.start import TrainChoice
 from lyrictui.dialogs.add_artist import AddArtistDialog, ScrapeRequest
+from lyrictui.dialogs.add_model import AddModelDialog
 from lyrictui.dialogs.choice import ChoiceDialog
 from lyrictui.dialogs.confirm import ConfirmDialog
+from lyrictui.dialogs.export_path import ExportPathDialog
 from lyrictui.dialogs.import_files import ImportFilesDialog, ImportRequest
 from lyrictui.dialogs.text_prompt import TextPromptDialog
 from lyrictui.dialogs.train_options import TrainOptionsDialog
@@ -41,6 +44,7 @@ from lyrictui.widgets.job_progress import JobProgress
 T = TypeVar("T")
 A = TypeVar("A")
 JOBS_REFRESH_S = 1.0  # while jobs run, the table is read again this often
+CHANGES_EVERY_S = 1.0  # how often the library is asked whether anything changed
 
 EMPTY_TEXT = (
     "[b]No artists yet.[/b]\n\n"
@@ -75,6 +79,10 @@ class LibraryScreen(Screen[None]):
                 tooltip="Delete the selected artist and everything it holds"),
         Binding("m", "delete_model", "Delete model", id="delete-model", show=False,
                 tooltip="Delete one of the selected artist's models"),
+        Binding("o", "add_model", "Add model…", id="add-model", show=False,
+                tooltip="Register a model trained elsewhere (a folder or a hub id)"),
+        Binding("f", "prune_runs", "Prune runs", id="prune-runs", show=False,
+                tooltip="Free the disk space finished training runs still hold"),
     ]
 
     @dataclass
@@ -84,11 +92,15 @@ class LibraryScreen(Screen[None]):
         summaries: list[ArtistSummary]
         disk: dict[int, int]
 
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, LibraryScreen.Loaded)  # only the newest read matters
+
     def __init__(self) -> None:
         super().__init__()
         self._scrape_cancels: dict[str, asyncio.Event] = {}
         self._demo_checked = False
         self._jobs_refresh: Timer | None = None
+        self._data_version: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -102,9 +114,22 @@ class LibraryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.action_refresh()
+        self.set_interval(CHANGES_EVERY_S, self.check_changes)
 
     def on_screen_resume(self) -> None:
         self.action_refresh()
+
+    def check_changes(self) -> None:
+        """Read the library again when another process (`lyrictui import` in a shell, a
+        training run) or one of this app's threads has committed since the last look: SQLite's
+        data_version, one cheap query, changes with every such commit."""
+        try:
+            version = self.library.data_version()
+        except (LyricError, sqlite3.Error):
+            return
+        if self._data_version is not None and version != self._data_version and self.is_current:
+            self.load_library()
+        self._data_version = version
 
     def action_refresh(self) -> None:
         self.query_one(ArtistTable).loading = not self.query_one(ArtistTable).row_count
@@ -124,7 +149,22 @@ class LibraryScreen(Screen[None]):
             except LyricError as exc:
                 self.app.call_from_thread(self.notify, str(exc), severity="warning",
                                           markup=False)
-        self.post_message(self._read_library())
+            except Exception:  # a damaged library: the read below says so
+                pass
+        try:
+            self.post_message(self._read_library())
+        except Exception as exc:  # a damaged or vanished library: say so, never spin
+            self.app.call_from_thread(self._load_failed, exc)
+
+    def _load_failed(self, exc: Exception) -> None:
+        from lyrictui.core.store.db import damage, damaged_message
+
+        detail = damage(exc)
+        text = (damaged_message(paths.library_path(), detail) if detail is not None
+                else str(exc) if isinstance(exc, LyricError)
+                else f"The library cannot be read ({type(exc).__name__}: {exc}).")
+        self.query_one(ArtistTable).loading = False
+        self.notify(text, severity="error", markup=False, timeout=30)
 
     def _read_library(self) -> Loaded:
         """The table's rows and each artist's disk use (in a thread: it walks folders)."""
@@ -157,12 +197,16 @@ class LibraryScreen(Screen[None]):
         return lyric_app(self).library
 
     def _selected(self) -> Artist | None:
-        """The highlighted artist, or None with a notification saying to pick one."""
-        artist_id = self.query_one(ArtistTable).selected_artist_id
-        if artist_id is None:
+        """The highlighted artist, or None with a notification saying to pick one (read from
+        the table's rows: no query on the event loop)."""
+        summary = self._selected_summary()
+        return summary.artist if summary is not None else None
+
+    def _selected_summary(self) -> ArtistSummary | None:
+        summary = self.query_one(ArtistTable).selected_summary
+        if summary is None:
             self.notify("Select an artist first.", severity="warning")
-            return None
-        return self.library.artist_by_id(artist_id)
+        return summary
 
     async def _in_thread(self, read: Callable[[], T], description: str) -> T:
         """`read()` in a thread worker, awaited: a walk over a large folder never holds up
@@ -227,7 +271,8 @@ class LibraryScreen(Screen[None]):
         if artist is None:
             return
         library = self.library
-        kept, skipped = library.song_counts(artist.id)
+        kept, skipped = await self._in_thread(partial(library.song_counts, artist.id),
+                                              f"Counting {artist.name}'s songs")
         size = await self._in_thread(partial(paths.dir_size, paths.artist_dir(artist.slug)),
                                      f"Measuring {artist.name}'s folder")
         body = (
@@ -248,7 +293,8 @@ class LibraryScreen(Screen[None]):
         if artist is None:
             return
         library = self.library
-        models = library.list_models(artist.id)
+        models = await self._in_thread(partial(library.list_models, artist.id),
+                                       f"Listing {artist.name}'s models")
         if not models:
             self.notify("This artist has no model to delete.", severity="warning")
             return
@@ -260,7 +306,7 @@ class LibraryScreen(Screen[None]):
                  for m in models]))
             if model_id is None:
                 return
-            model = library.get_model(model_id)
+            model = next(m for m in models if m.id == model_id)
         size = await self._in_thread(partial(_model_folder_size, model.path),
                                      f"Measuring model {model.id}")
         where = (f"its folder ({paths.human_size(size)})" if size is not None
@@ -275,6 +321,44 @@ class LibraryScreen(Screen[None]):
 
         await self._ask_then_change(ConfirmDialog(f"Delete {model.id}?", body), delete,
                                     f"Deleting model {model.id}")
+
+    @work(exclusive=True, group="library-action", exit_on_error=False)
+    async def action_add_model(self) -> None:
+        summary = self.query_one(ArtistTable).selected_summary
+        name = summary.artist.name if summary and summary.artist.source != "demo" else ""
+        request = await self.app.push_screen_wait(AddModelDialog(name))
+        if request is None:
+            return
+        from lyrictui.core.engine.external import add_external_model
+
+        library = self.library
+
+        def add() -> str:
+            try:
+                model = add_external_model(library, request.artist, request.source)
+            except (LyricError, OSError):
+                raise
+            except Exception as exc:  # a hub or Transformers failure: still one sentence
+                raise LyricError(f"cannot add {request.source}: {exc}") from None
+            return (f"Added model {model.id} to {request.artist}: press c to compose with "
+                    "it.")
+
+        self.notify(f"Checking and copying {request.source}…", markup=False)
+        self._run_and_say(add, f"Adding model {request.source}", reread=True)
+
+    def action_prune_runs(self) -> None:
+        from lyrictui.core.train.disk import prune_runs
+
+        library = self.library
+
+        def prune() -> str:
+            result = prune_runs(library)
+            if not result.pruned:
+                return "Nothing to free: finished runs hold no checkpoints."
+            return (f"Freed {paths.human_size(result.freed)} from "
+                    f"{plural(len(result.pruned), 'finished run')}.")
+
+        self._run_and_say(prune, "Pruning finished runs", reread=True)
 
     # -- getting lyrics in ----------------------------------------------------------------
 
@@ -388,10 +472,9 @@ class LibraryScreen(Screen[None]):
 
     @work(exclusive=True, group="library-action", exit_on_error=False)
     async def action_import_files(self) -> None:
-        library = self.library
-        artist_id = self.query_one(ArtistTable).selected_artist_id
-        name = library.artist_by_id(artist_id).name if artist_id is not None else ""
-        request = await self.app.push_screen_wait(ImportFilesDialog(Path.cwd(), name))
+        # The artist is typed, never taken from the selection: importing into the demo (or
+        # whichever row the cursor happens to be on) by accident is too easy.
+        request = await self.app.push_screen_wait(ImportFilesDialog(Path.cwd()))
         if request is not None:
             self.run_import(request, self._start_job(f"Import: {request.artist}"))
 
@@ -432,10 +515,10 @@ class LibraryScreen(Screen[None]):
         if artist is None:
             return
         library = self.library
-        target = await self.app.push_screen_wait(TextPromptDialog(
+        target = await self.app.push_screen_wait(ExportPathDialog(
             f"Export {artist.name}'s songs",
             ".txt (readable, and `lyrictui import` reads it back) or .jsonl (one song per line)",
-            value=str(Path.cwd() / f"{safe_file_stem(artist.name)}.txt"), ok_label="Export",
+            safe_file_stem(artist.name),
         ))
         if not target:
             return
@@ -479,8 +562,8 @@ class LibraryScreen(Screen[None]):
         artist = self._selected()
         if artist is None:
             return
-        library = self.library
-        if library.song_counts(artist.id)[0] == 0:
+        summary = self.query_one(ArtistTable).selected_summary
+        if summary is not None and summary.songs == 0:
             self.notify(f"{artist.name} has no songs to learn from: add some first.",
                         severity="warning", markup=False)
             return
@@ -506,19 +589,21 @@ class LibraryScreen(Screen[None]):
         self.app.call_from_thread(
             self.notify, f"Training {artist.name} in the background (run {run_id}): "
             "F3 shows it live; it goes on if you close the app.", markup=False, timeout=8)
-        self.load_library()
+        self.app.call_from_thread(self.load_library)  # workers start on the event loop
 
-    def action_compose(self) -> None:
+    @work(exclusive=True, group="library-action", exit_on_error=False)
+    async def action_compose(self) -> None:
         artist = self._selected()
         if artist is None:
             return
         library = self.library
-        models = library.list_models(artist.id)
+        models = await self._in_thread(partial(library.list_models, artist.id),
+                                       f"Listing {artist.name}'s models")
         if not models:
             self.notify("This artist has no model yet: press t to train one, or compose with "
                         "the starter model.", severity="warning")
             return
-        self.app.switch_mode("composer")
+        await self.app.switch_mode("composer")
         composer = self.app.screen
         if isinstance(composer, ComposerScreen):
             composer.select_model(models[0].id)

@@ -508,3 +508,117 @@ def test_train_arguments_no_run_can_use_are_refused_before_a_run_exists(
     assert not rows("SELECT id FROM runs")
     assert not (paths.artist_dir(artist.slug) / "runs").exists() or not any(
         (paths.artist_dir(artist.slug) / "runs").iterdir())
+
+
+# -- Minor: a garbled library file ------------------------------------------------------------
+
+def _garble_page_holding(path: Path, marker: bytes) -> None:
+    """Overwrite (with 'Z's) the 4 KiB page of the file that holds `marker`."""
+    data = bytearray(path.read_bytes())
+    at = data.index(marker)
+    page = at - at % 4096
+    data[page:page + 4096] = b"Z" * 4096
+    path.write_bytes(bytes(data))
+
+
+def _library_with_songs(count: int) -> Library:
+    library = Library()
+    artist = library.add_artist("Damaged Band", "imported")
+    for i in range(count):
+        library.add_song(artist.id, f"song {i:04d}",
+                         "\n".join(f"marker-{i:04d} line {j} of a longer song" for j in range(24)))
+    library.save_draft(None, title="A draft", text="a draft line", artist_id=artist.id)
+    # Everything into the main file (a WAL left beside it would hold the pages too).
+    library.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    library.close()
+    return library
+
+
+def test_a_garbled_library_is_named_damaged_and_doctor_rebuilds_what_it_can(lyrictui_home: Path):
+    _library_with_songs(200)
+    path = paths.library_path()
+    assert lyrictui("doctor").returncode == 0
+    _garble_page_holding(path, b"marker-0100")
+
+    # Every command says what is wrong and how to recover (was: unexpected error: DatabaseError).
+    line = one_line(lyrictui("songs", "Damaged Band"), "is damaged", "lyrictui doctor")
+    assert "malformed" in line
+    checked = lyrictui("doctor")
+    assert checked.returncode == 1, checked.stderr
+    problems = [ln for ln in checked.stdout.splitlines() if ln.startswith("problem: ")]
+    assert problems and all(len(ln) < 400 for ln in checked.stdout.splitlines())
+
+    rebuilt = lyrictui("doctor", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "ok:" in rebuilt.stdout and "is now library.sqlite3.damaged-" in rebuilt.stdout
+    # The damaged file is moved aside, never deleted; the new one is whole.
+    (aside,) = path.parent.glob("library.sqlite3.damaged-*[0-9]")
+    assert aside.stat().st_size > 0
+    from train_faults_kit import integrity
+    assert integrity() == "ok"
+    titles = [r["title"] for r in rows("SELECT title FROM songs ORDER BY title")]
+    # The page lost holds a few songs; every other one is kept, with the artist and the draft.
+    assert 150 <= len(titles) < 200 and "song 0000" in titles and "song 0199" in titles
+    assert [r["name"] for r in rows("SELECT name, name_key FROM artists")] == ["Damaged Band"]
+    assert rows("SELECT text FROM drafts")[0]["text"] == "a draft line"
+    listed = lyrictui("songs", "Damaged Band")
+    assert listed.returncode == 0 and "song 0199" in listed.stdout
+
+
+def test_a_library_is_copied_before_a_migration_and_doctor_restores_the_copy(
+        lyrictui_home: Path):
+    import sqlite3
+
+    from lyrictui.core.store import db
+
+    path = paths.library_path()
+    conn = sqlite3.connect(path)
+    for statement in "".join(db.MIGRATIONS[:2]).split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("INSERT INTO artists (name, slug, source, created_at) "
+                 "VALUES ('Old Band', 'old-band', 'imported', 1)")
+    conn.commit()
+    conn.close()
+    # Any command migrates it (to version 3), after copying it aside.
+    assert lyrictui("artists").returncode == 0
+    backup = path.with_name("library.sqlite3.v2.bak")
+    copy = sqlite3.connect(backup)
+    assert copy.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert copy.execute("SELECT name FROM artists").fetchall() == [("Old Band",)]
+    copy.close()
+
+    path.write_bytes(b"this is not a database at all" * 200)
+    one_line(lyrictui("artists"), "is damaged", "doctor --restore")
+    restored = lyrictui("doctor", "--restore")
+    assert restored.returncode == 0, restored.stderr
+    assert "Restored library.sqlite3.v2.bak" in restored.stdout and "ok:" in restored.stdout
+    listed = lyrictui("artists")
+    assert listed.returncode == 0 and "Old Band" in listed.stdout
+    assert backup.exists()  # the copy stays: a restore can be repeated
+
+
+def test_doctor_without_a_copy_to_restore_says_so(lyrictui_home: Path):
+    _library_with_songs(3)
+    one_line(lyrictui("doctor", "--restore"), "no copy of the library to restore")
+
+
+async def test_the_app_on_a_garbled_library_says_so_instead_of_spinning(lyrictui_home: Path,
+                                                                         wait_until):
+    from textual.notifications import Notify
+
+    from lyrictui.app import Services, make_app
+    from lyrictui.widgets.artist_table import ArtistTable
+
+    _library_with_songs(200)
+    _garble_page_holding(paths.library_path(), b"marker-0100")
+    seen: list = []
+    app = make_app(Services(library=Library()))
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        def said() -> list[str]:
+            return [m.notification.message for m in seen if isinstance(m, Notify)
+                    and m.notification.severity == "error"]
+        await wait_until(pilot, said, "an error notification")
+        assert "is damaged" in said()[0] and "lyrictui doctor" in said()[0]
+        assert not app.screen.query_one(ArtistTable).loading

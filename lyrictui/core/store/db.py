@@ -141,10 +141,7 @@ class Database:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
-            raise LyricError(
-                f"the library at {self.path} cannot be opened ({exc}): restore it from a backup "
-                "or move it aside to start a new one"
-            ) from exc
+            raise LyricError(damaged_message(self.path, str(exc))) from exc
         return conn
 
     @property
@@ -153,6 +150,7 @@ class Database:
         if conn is None:
             conn = self._local.conn = self._connect()
             if not self._migrated:
+                backup_before_migration(conn, self.path)
                 migrate(conn)
                 self._migrated = True
         return conn
@@ -175,6 +173,54 @@ class Database:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+BACKUP_SUFFIX = ".bak"
+
+
+def backup_path(path: Path, version: int) -> Path:
+    """Where the copy of a version-`version` library is kept before it is migrated."""
+    return path.with_name(f"{path.name}.v{version}{BACKUP_SUFFIX}")
+
+
+def backup_before_migration(conn: sqlite3.Connection, path: Path) -> Path | None:
+    """Copy an older library aside (SQLite's online backup: a consistent copy even while
+    another process writes) before `migrate` changes its schema; `lyrictui doctor --restore`
+    puts it back. A new, empty or current library is not copied."""
+    import os
+
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if not 0 < found < SCHEMA_VERSION:
+        return None
+    target = backup_path(path, found)
+    if target.exists():
+        return target
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    copy = sqlite3.connect(tmp)
+    try:
+        conn.backup(copy)
+    finally:
+        copy.close()
+    os.replace(tmp, target)
+    return target
+
+
+def damage(exc: BaseException) -> str | None:
+    """What SQLite said when `exc` means the library file is damaged (a malformed page, not a
+    database at all), else None. Locks, a full disk or a constraint are not damage."""
+    if type(exc) is sqlite3.DatabaseError:
+        return str(exc)
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text
+                                                   or "not a database" in text):
+        return str(exc)
+    return None
+
+
+def damaged_message(path: Path, detail: str) -> str:
+    return (f"the library at {path} is damaged ({detail}): `lyrictui doctor` checks it, "
+            "`lyrictui doctor --restore` puts back the copy made before its last upgrade, "
+            "`lyrictui doctor --rebuild` keeps every row that can still be read")
 
 
 def migrate(conn: sqlite3.Connection) -> int:
