@@ -40,12 +40,14 @@ class LyricGroup(click.Group):
         except Exception as exc:  # an unexpected bug: still one line unless --debug
             if debug:
                 raise
+            from lyrictui.core import paths
             from lyrictui.core.store.db import damage, damaged_message
 
             if (detail := damage(exc)) is not None:
-                from lyrictui.core import paths
-
                 fail(damaged_message(paths.library_path(), detail))
+            if "readonly database" in str(exc):
+                fail(f"the library at {paths.library_path()} is read-only: it can be listed "
+                     "and read, but changes need a writable home (LYRICTUI_HOME)")
             fail(f"unexpected error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
 
 

@@ -622,3 +622,85 @@ async def test_the_app_on_a_garbled_library_says_so_instead_of_spinning(lyrictui
         await wait_until(pilot, said, "an error notification")
         assert "is damaged" in said()[0] and "lyrictui doctor" in said()[0]
         assert not app.screen.query_one(ArtistTable).loading
+
+
+# -- Minor: a read-only home, a home that is a file, a home deleted under a running process -----
+
+def _read_only(home: Path, *args: str):
+    """`lyrictui ARGS` with `home` read-only: a read-only bind mount of its own (root ignores
+    file modes), else the folder's modes."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "lyrictui", *args]
+    if os.geteuid() != 0:
+        for path in [*home.rglob("*"), home]:
+            path.chmod(path.stat().st_mode & ~0o222)
+        try:
+            return lyrictui(*args)
+        finally:
+            for path in [home, *home.rglob("*")]:
+                path.chmod(path.stat().st_mode | 0o200)
+    if shutil.which("unshare") is None:
+        pytest.skip("running as root without unshare: no way to make the home read-only")
+    script = ('mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"')
+    result = subprocess.run(["unshare", "-m", "sh", "-c", script, str(home), *command],
+                            capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    if "mount:" in result.stderr or "unshare:" in result.stderr:
+        pytest.skip(f"cannot mount the home read-only here: {result.stderr.strip()[:200]}")
+    return result
+
+
+def test_a_read_only_home_can_be_listed_and_refuses_changes_in_one_line(
+        library: Library, add_corpus, lyrictui_home: Path, tmp_path: Path):
+    artist = add_corpus(library, "Frozen Band", songs=3)
+    library.save_draft(None, title="Kept", text="a kept line", artist_id=artist.id)
+    library.close()
+    listed = _read_only(lyrictui_home, "artists")
+    assert listed.returncode == 0, listed.stderr
+    assert "Frozen Band" in listed.stdout
+    songs = _read_only(lyrictui_home, "songs", "Frozen Band")
+    assert songs.returncode == 0 and "song 0" in songs.stdout, songs.stderr
+    drafts = _read_only(lyrictui_home, "drafts")
+    assert drafts.returncode == 0 and "Kept" in drafts.stdout, drafts.stderr
+    assert _read_only(lyrictui_home, "doctor").returncode == 0
+    one_line(_read_only(lyrictui_home, "rename", "Frozen Band", "Thawed Band"), "read-only")
+    song = tmp_path / "s.txt"
+    song.write_text("a new line\n", "utf-8")
+    one_line(_read_only(lyrictui_home, "import", "Frozen Band", str(song)), "read-only")
+    assert [r["name"] for r in rows("SELECT name FROM artists")] == ["Frozen Band"]
+
+
+def test_a_home_that_is_a_file_is_one_line(lyrictui_home: Path, monkeypatch):
+    home = lyrictui_home.parent / "home-file"
+    home.write_text("not a folder", "utf-8")
+    monkeypatch.setenv("LYRICTUI_HOME", str(home))
+    for args in (("artists",), ("drafts",), ("songs", "Any Band")):
+        one_line(lyrictui(*args), "is not a folder")
+    assert home.read_text("utf-8") == "not a folder"
+
+
+def test_a_home_deleted_under_a_running_process_is_said_not_saved(lyrictui_home: Path):
+    import shutil
+
+    from lyrictui.core.compose.draft_slot import DraftSlot
+    from lyrictui.core.errors import LyricError
+
+    library = Library()
+    slot = DraftSlot()
+    assert slot.save(library, "first line\n") is not None
+    shutil.rmtree(lyrictui_home)
+    # SQLite would go on writing into the deleted file: the save must not say it saved.
+    with pytest.raises(LyricError, match="deleted or replaced"):
+        slot.save(library, "first line\nsecond line\n")
+    assert slot.saved_text == "first line\n"
+    # A library put in its place (a restore) is not written through the old connection either.
+    lyrictui_home.mkdir()
+    other = Library()
+    other.add_artist("New Band", "imported")
+    other.close()
+    with pytest.raises(LyricError, match="deleted or replaced"):
+        library.add_artist("Ghost Band", "imported")
+    assert [r["name"] for r in rows("SELECT name FROM artists")] == ["New Band"]

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from lyrictui.core.errors import LyricError
 from lyrictui.core.names import name_key
@@ -127,21 +128,77 @@ class Database:
         self.path = path
         self._local = threading.local()
         self._migrated = False
+        self._identity: tuple[int, int] | None = None
+        self.read_only = False
+        """True when the file could be opened for reading only (a read-only home)."""
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        import os
+
         try:
-            conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-            )
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise LyricError(f"the lyrictui home {self.path.parent} is not a folder (a file is "
+                             "in its place): move that file, or point LYRICTUI_HOME elsewhere"
+                             ) from None
+        except OSError as exc:
+            raise LyricError(f"cannot create the lyrictui home {self.path.parent}: "
+                             f"{exc.strerror or exc}") from None
+        try:
+            conn = self._open(f"file:{quote(str(self.path))}")
+        except sqlite3.DatabaseError as exc:
+            if (detail := damage(exc)) is not None:
+                raise LyricError(damaged_message(self.path, detail)) from exc
+            if not (self.path.is_file() and not (os.access(self.path, os.W_OK)
+                                                 and os.access(self.path.parent, os.W_OK))):
+                raise LyricError(f"the library at {self.path} cannot be opened ({exc})"
+                                 ) from exc
+            # A read-only home (a read-only mount, a backup): reads still work. mode=ro needs
+            # the WAL's -shm file; where it cannot exist, nothing can write the file either.
+            try:
+                conn = self._open(f"file:{quote(str(self.path))}?mode=ro", wal=False)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError:
+                conn = self._open(f"file:{quote(str(self.path))}?mode=ro&immutable=1",
+                                  wal=False)
+            self.read_only = True
+        if self._identity is None:
+            self._identity = self._stat_identity()
+        return conn
+
+    def _stat_identity(self) -> tuple[int, int] | None:
+        import os
+
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return info.st_dev, info.st_ino
+
+    def check_in_place(self) -> None:
+        """Refuse to write when the library file this process opened was deleted or replaced
+        under it (the home removed while the app ran): SQLite would go on writing into the
+        deleted file, and every "saved" would be a lie."""
+        if self._identity is not None and self._stat_identity() != self._identity:
+            raise LyricError(f"the library at {self.path} was deleted or replaced while "
+                             "lyrictui was running: nothing more is saved to it; restart "
+                             "lyrictui (copy any text you need first)")
+
+    @staticmethod
+    def _open(uri: str, wal: bool = True) -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                               isolation_level=None)
+        try:
             conn.row_factory = sqlite3.Row
             conn.create_function("lyrictui_name_key", 1, name_key, deterministic=True)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            if wal:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.DatabaseError as exc:
-            raise LyricError(damaged_message(self.path, str(exc))) from exc
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     @property
@@ -149,16 +206,30 @@ class Database:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
-            if not self._migrated:
+            if self.read_only:
+                found = conn.execute("PRAGMA user_version").fetchone()[0]
+                if found != SCHEMA_VERSION:
+                    conn.close()
+                    self._local.conn = None
+                    raise LyricError(self._read_only_message(
+                        f"it needs an upgrade (schema {found} to {SCHEMA_VERSION})"))
+            elif not self._migrated:
                 backup_before_migration(conn, self.path)
                 migrate(conn)
                 self._migrated = True
         return conn
 
+    def _read_only_message(self, why: str = "") -> str:
+        return (f"the library at {self.path} is read-only{': ' + why if why else ''}: it can be "
+                "listed and read, but changes need a writable home (LYRICTUI_HOME)")
+
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A short write transaction, taken with the write lock up front."""
         conn = self.conn
+        if self.read_only:
+            raise LyricError(self._read_only_message())
+        self.check_in_place()
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn

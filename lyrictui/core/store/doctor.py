@@ -13,6 +13,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from lyrictui.core.errors import LyricError
 from lyrictui.core.names import name_key
@@ -29,7 +30,16 @@ MIN_ROWID = -(1 << 63)
 def _open(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise LyricError(f"no library at {path}: nothing to check")
-    conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+    uri = f"file:{quote(str(path))}"
+    conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        # A read-only home: look without writing (as Database does).
+        conn.close()
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    except sqlite3.DatabaseError:
+        pass  # damaged: check() says how
     conn.create_function("lyrictui_name_key", 1, name_key, deterministic=True)
     return conn
 
