@@ -34,6 +34,7 @@ class ImportFilesDialog(FormDialog[ImportRequest]):
         super().__init__()
         self._start = start or Path.home()
         self._artist = artist
+        self._picked = ""  # the last path picked in the tree
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -49,13 +50,25 @@ class ImportFilesDialog(FormDialog[ImportRequest]):
                 yield Button("Cancel", id="cancel")
                 yield Button("Import", id="ok", variant="primary")
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """The tree follows a typed path: to the folder typed, or to the folder of a file."""
+        if event.input.id != "import-path" or event.value == self._picked:
+            return  # a pick in the tree itself does not move the tree
+        path = Path(event.value.strip()).expanduser()
+        folder = path if path.is_dir() else path.parent
+        tree = self.query_one(DirectoryTree)
+        if folder.is_dir() and folder != Path(tree.path) and path.is_absolute():
+            tree.path = folder
+
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
-        self.query_one("#import-path", Input).value = str(event.path)
+        self._picked = str(event.path)
+        self.query_one("#import-path", Input).value = self._picked
 
     def on_directory_tree_directory_selected(
         self, event: DirectoryTree.DirectorySelected
     ) -> None:
-        self.query_one("#import-path", Input).value = str(event.path)
+        self._picked = str(event.path)
+        self.query_one("#import-path", Input).value = self._picked
 
     def submit(self) -> None:
         error = self.query_one("#import-error", Static)

@@ -113,6 +113,7 @@ class LibraryScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.check_changes()  # the baseline: what this first read shows
         self.action_refresh()
         self.set_interval(CHANGES_EVERY_S, self.check_changes)
 

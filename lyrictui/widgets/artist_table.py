@@ -25,6 +25,11 @@ class ArtistTable(DataTable[str]):
             super().__init__()
             self.artist_id = artist_id
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.summaries: dict[int, ArtistSummary] = {}
+        """The rows' summaries by artist id, as last shown."""
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
@@ -34,6 +39,7 @@ class ArtistTable(DataTable[str]):
     def show(self, summaries: list[ArtistSummary], disk: dict[int, int]) -> None:
         """Replace the rows, keeping the cursor on the same artist where it still exists."""
         keep = self.selected_artist_id
+        self.summaries = {s.artist.id: s for s in summaries}
         self.clear()
         for s in summaries:
             tokens = f"{s.tokens:,}" if s.tokens is not None else "-"
@@ -51,6 +57,12 @@ class ArtistTable(DataTable[str]):
         if keep is not None and str(keep) in self.rows:
             self.move_cursor(row=self.get_row_index(str(keep)))
         self.post_message(self.ArtistHighlighted(self.selected_artist_id))
+
+    @property
+    def selected_summary(self) -> ArtistSummary | None:
+        """What the table knows of the highlighted artist, or None."""
+        artist_id = self.selected_artist_id
+        return self.summaries.get(artist_id) if artist_id is not None else None
 
     @property
     def selected_artist_id(self) -> int | None:

@@ -167,10 +167,25 @@ def split_songs(text: str, separator: str | None = None) -> list[str]:
     return [p.strip("\n") for p in parts if p.strip()]
 
 
+# A track number before the title: zero-padded ("01 ", "01 - ", "007.") or followed by
+# punctuation ("1 - ", "12. ", "3) "). A bare number and a space stays ("99 Problems"), as do
+# "1999" and "3.14 pie".
+_TRACK_NUMBER = re.compile(r"^(?:0\d{1,2}[\s._)-]+|\d{1,3}(?:\s*[_)-]\s*|\.\s*(?=\D)))"
+                           r"(?=[^\s._)-])")
+
+
+def title_from_file_name(stem: str) -> str:
+    """A song title from a file name: underscores read as spaces, a leading track number
+    ("01 ", "01 - ", "01.") dropped unless the number is the whole name."""
+    title = one_line(readable_file_name(stem).replace("_", " "))
+    without = _TRACK_NUMBER.sub("", title, count=1)
+    return (without if without.strip() else title) or "untitled"
+
+
 def songs_in(path: Path, text: str, separator: str | None) -> tuple[list[tuple[str, str]], int]:
     """([(title, clean lyrics)], parts with no lyrics) for one file's text."""
     # Titles never carry controls, nor the undecodable bytes of a file name.
-    stem = one_line(readable_file_name(path.stem).replace("_", " ")) or "untitled"
+    stem = title_from_file_name(path.stem)
     parts = split_songs(text, separator)
     songs, empty = [], 0
     for number, part in enumerate(parts, 1):

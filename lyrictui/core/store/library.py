@@ -48,6 +48,11 @@ class Library:
     def close(self) -> None:
         self.db.close()
 
+    def data_version(self) -> int:
+        """A number that changes when another connection (another process, or another of this
+        process's threads) commits to the library: one cheap query, for noticing changes."""
+        return int(self.db.conn.execute("PRAGMA data_version").fetchone()[0])
+
     # -- artists -------------------------------------------------------------------------
 
     def add_artist(self, name: str, source: str, genius_id: int | None = None) -> Artist:
