@@ -17,17 +17,18 @@ class ConfirmDialog(Dialog[bool]):
     """
 
     def __init__(self, title: str, body: str, confirm_label: str = "Delete",
-                 *, destructive: bool = True) -> None:
+                 *, keep_label: str = "Cancel", destructive: bool = True) -> None:
         super().__init__()
         self._title, self._body = title, body
         self._confirm_label, self._destructive = confirm_label, destructive
+        self._keep_label = keep_label  # says what cancelling keeps ("Keep training")
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self._title, classes="dialog-title", markup=False)
             yield Static(self._body, id="confirm-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
+                yield Button(self._keep_label, id="cancel")
                 yield Button(self._confirm_label, id="confirm",
                              variant="error" if self._destructive else "primary")
 

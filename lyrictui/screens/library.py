@@ -592,22 +592,19 @@ class LibraryScreen(Screen[None]):
             "F3 shows it live; it goes on if you close the app.", markup=False, timeout=8)
         self.app.call_from_thread(self.load_library)  # workers start on the event loop
 
-    @work(exclusive=True, group="library-action", exit_on_error=False)
-    async def action_compose(self) -> None:
-        artist = self._selected()
-        if artist is None:
+    def action_compose(self) -> None:
+        summary = self._selected_summary()
+        if summary is None:
             return
-        library = self.library
-        models = await self._in_thread(partial(library.list_models, artist.id),
-                                       f"Listing {artist.name}'s models")
-        if not models:
+        model = summary.best_model  # read with the table's rows: no query on the event loop
+        if model is None:
             self.notify("This artist has no model yet: press t to train one, or compose with "
                         "the starter model.", severity="warning")
             return
-        await self.app.switch_mode("composer")
+        self.app.switch_mode("composer")
         composer = self.app.screen
         if isinstance(composer, ComposerScreen):
-            composer.select_model(models[0].id)
+            composer.select_model(model.id)
 
 
 def _scrape_message(artist: str, summary) -> str:

@@ -27,6 +27,7 @@ from lyrictui.services import lyric_app
 from lyrictui.widgets.artist_table import table_cell
 from lyrictui.widgets.run_monitor import RunMonitor
 
+ACTIVE = ("running", "queued")
 POLL_S = 0.25  # events are read at most 4 times a second, however fast they arrive
 RUNS_EVERY_S = 2.0
 
@@ -64,6 +65,9 @@ class TrainingScreen(Screen[None]):
         runs: list[Run]
         artists: dict[int, str]
 
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, TrainingScreen.RunsLoaded)  # only the newest read
+
     @dataclass
     class EventsRead(Message):
         run_id: str
@@ -85,8 +89,9 @@ class TrainingScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#runs", DataTable).add_columns("Run", "Artist", "Status", "Progress",
-                                                       "Best val")
+        # Status first: the run id is long, and a narrow table scrolls what comes after it.
+        self.query_one("#runs", DataTable).add_columns("Status", "Artist", "Progress",
+                                                       "Best val", "Run")
         self.action_refresh()
         self.set_interval(POLL_S, self.poll_events)
         self.set_interval(RUNS_EVERY_S, self.action_refresh)
@@ -114,6 +119,7 @@ class TrainingScreen(Screen[None]):
     def on_training_screen_runs_loaded(self, message: RunsLoaded) -> None:
         table = self.query_one("#runs", DataTable)
         keep = self._selected_id()
+        known = set(self.runs)
         self.runs = {r.id: r for r in message.runs}
         self.artist_names = message.artists
         self.set_class(not message.runs, "-empty")
@@ -121,10 +127,17 @@ class TrainingScreen(Screen[None]):
         for run in message.runs:
             best = f"{run.best_val_loss:.3f}" if run.best_val_loss is not None else "-"
             progress = run_progress(run) if run.status in ("running", "queued") else "-"
-            table.add_row(run.id, table_cell(message.artists.get(run.artist_id, "?")),
-                          run.status, progress, best, key=run.id)
+            table.add_row(run.status, table_cell(message.artists.get(run.artist_id, "?")),
+                          progress, best, run.id, key=run.id)
+        # A run that started since the last read (from here, the Library or a shell) is
+        # what the user wants to watch: the newest active one is selected and followed.
+        fresh = [r for r in message.runs if r.id not in known and r.status in ACTIVE]
+        if known and fresh:
+            keep = max(fresh, key=lambda r: r.started_at).id
         if keep in self.runs:
             table.move_cursor(row=table.get_row_index(keep))
+            if self.followed is None or self.followed.run_id != keep:
+                self._follow(keep, message.artists.get(self.runs[keep].artist_id, "?"))
         if message.runs and self.followed is None:
             self._follow(message.runs[0].id, message.artists.get(message.runs[0].artist_id, "?"))
 
@@ -195,7 +208,7 @@ class TrainingScreen(Screen[None]):
         body = ("The run saves a checkpoint and stops within a few seconds; "
                 "you can resume it later with u.")
         if not await self.app.push_screen_wait(
-            ConfirmDialog(f"Cancel {run_id}?", body, "Cancel run")
+            ConfirmDialog(f"Cancel {run_id}?", body, "Cancel run", keep_label="Keep training")
         ):
             return
         try:

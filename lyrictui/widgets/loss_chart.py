@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
+TRAIN_COLOR, VAL_COLOR = "cyan", "orange"
+TITLE = f"loss: train ({TRAIN_COLOR} line) · validation ({VAL_COLOR} dots)"
+
 
 class LossChart(PlotextPlot):
     """Plots (step, loss) series; `show()` replaces the data and redraws once."""
@@ -15,12 +18,13 @@ class LossChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title("loss")
+        # plotext draws a legend inside the plot, over the curve's start: the series are
+        # named in the title instead, by their colour and marker.
+        plt.title(TITLE)
         plt.xlabel("step")
         if train:
-            plt.plot([s for s, _ in train], [v for _, v in train], label="train",
-                     marker="braille")
+            plt.plot([s for s, _ in train], [v for _, v in train], marker="braille",
+                     color=TRAIN_COLOR)
         if val:
-            plt.plot([s for s, _ in val], [v for _, v in val], label="validation",
-                     marker="dot")
+            plt.plot([s for s, _ in val], [v for _, v in val], marker="dot", color=VAL_COLOR)
         self.refresh()
