@@ -5,7 +5,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sys
 import time
+from functools import partial
 from typing import Any
 
 import click
@@ -45,6 +50,18 @@ def print_event(event: dict[str, Any]) -> None:
                                                if event.get("model_id") else ""))
 
 
+def _say_stopping(run_id: str, signum: int) -> None:
+    """Said the moment Ctrl-C (or SIGTERM) arrives: the step, evaluation and sample under way
+    can take a while, and silence reads as a hang. Runs inside the signal handler, so it writes
+    to the file descriptor: a buffered print could be in the middle of its own write."""
+    what = "Ctrl-C" if signum == signal.SIGINT else "stop signal"
+    text = (f"\n{what}: stopping after the current step, once a checkpoint is saved "
+            f"(`lyrictui resume {run_id}` continues from it). Press Ctrl-C again to quit at "
+            "once without saving this step.\n")
+    with contextlib.suppress(OSError):
+        os.write(sys.stderr.fileno(), text.encode("utf-8", "replace"))
+
+
 def _foreground(library: Library, run_id: str, dist: distributed.DistInfo, *,
                 background: bool = False) -> None:
     from lyrictui.core.train.training import execute_run
@@ -53,7 +70,8 @@ def _foreground(library: Library, run_id: str, dist: distributed.DistInfo, *,
         click.echo(f"run {run_id} (Ctrl-C saves a checkpoint and stops; "
                    f"`lyrictui resume {run_id}` continues)")
     outcome = execute_run(library, run_id, dist=dist,
-                          listener=print_event if dist.main else None, background=background)
+                          listener=print_event if dist.main else None, background=background,
+                          on_signal=partial(_say_stopping, run_id) if dist.main else None)
     if dist.main and outcome.status == "cancelled":
         click.echo(f"stopped: `lyrictui resume {run_id}` continues from the last checkpoint")
 

@@ -50,9 +50,10 @@ class Outcome:
 class StopFlag:
     """True once the run's stop file appears or SIGTERM/SIGINT arrives (a second Ctrl-C quits)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, on_signal: Callable[[int], None] | None = None) -> None:
         self.folder, self.flag = folder, False
         self._old: dict[int, Any] = {}
+        self._on_signal = on_signal  # told at once, before the step ends (the CLI says so)
 
     def __call__(self) -> bool:
         return self.flag or runs.stop_requested(self.folder)
@@ -61,6 +62,8 @@ class StopFlag:
         if self.flag and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.flag = True
+        if self._on_signal is not None:
+            self._on_signal(signum)
 
     def install(self) -> None:
         if threading.current_thread() is threading.main_thread():
@@ -93,9 +96,12 @@ def load_data(library: Library, artist: Artist, config: TrainConfig,
 def execute_run(library: Library, run_id: str, *, data: TrainData | None = None,
                 dist: DistInfo = SINGLE,
                 listener: Callable[[dict[str, Any]], None] | None = None,
-                background: bool = False) -> Outcome:
+                background: bool = False,
+                on_signal: Callable[[int], None] | None = None) -> Outcome:
     """Train run `run_id` from its last checkpoint (or its start) to its end, in this process
-    (`background`: leave a core and the scheduler's favour to the app; setup.configure_backend)."""
+    (`background`: leave a core and the scheduler's favour to the app; setup.configure_backend;
+    `on_signal(signum)`: called inside the handler of the first SIGINT/SIGTERM, which asks
+    the run to checkpoint and stop after its step)."""
     run = library.get_run(run_id)
     if run.status == "completed":
         raise InvalidInput(f"run {run.id} already completed: start a new one with `lyrictui train`")
@@ -114,7 +120,7 @@ def execute_run(library: Library, run_id: str, *, data: TrainData | None = None,
         raise busy
     events = EventLog(folder / EVENTS_FILE if dist.main else None, listener)
     heartbeat = runs.Heartbeat(library, run.id) if dist.main else None
-    stop = StopFlag(folder)
+    stop = StopFlag(folder, on_signal)
     state = TrainState()
     try:
         if heartbeat is not None:
