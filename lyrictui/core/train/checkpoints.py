@@ -117,16 +117,36 @@ def save(run_dir: Path, *, model: Any, optimizer: Any, scaler: Any, state: Train
     return final
 
 
+class Unreadable(Exception):
+    """A checkpoint folder whose files cannot be read whole (truncated, garbled, missing)."""
+
+
+def _read(folder: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Every file of the checkpoint, read before anything is applied, so a damaged one
+    changes nothing: (state.json, weights, optimizer tensors, rng tensors)."""
+    from safetensors.torch import load_file
+
+    try:
+        doc = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or not isinstance(doc.get("step"), int):
+            raise ValueError("state.json holds no step")
+        weights = load_file(str(folder / "trainable.safetensors"))
+        saved = load_file(str(folder / "optimizer.safetensors"))
+        rng = load_file(str(folder / "rng.safetensors"))
+    except Exception as exc:  # safetensors raises its own errors; all mean "not whole"
+        raise Unreadable(" ".join(f"{type(exc).__name__}: {exc}".split())[:200]) from None
+    return doc, weights, saved, rng
+
+
 def load(folder: Path, *, model: Any, optimizer: Any, scaler: Any,
          restore_rng: bool = True) -> TrainState:
-    """Restore weights, optimizer, scaler and RNG from `folder`; returns the loop's counters."""
+    """Restore weights, optimizer, scaler and RNG from `folder`; returns the loop's counters.
+    Raises Unreadable, having changed nothing, when a file of it cannot be read whole."""
     import random
 
     import torch
-    from safetensors.torch import load_file
 
-    doc = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-    weights = load_file(str(folder / "trainable.safetensors"))
+    doc, weights, saved, rng = _read(folder)
     params = dict(model.named_parameters())
     missing = [n for n, p in params.items() if p.requires_grad and n not in weights]
     if missing:
@@ -137,7 +157,6 @@ def load(folder: Path, *, model: Any, optimizer: Any, scaler: Any,
     with torch.no_grad():
         for name, value in weights.items():
             params[name].copy_(value)
-    saved = load_file(str(folder / "optimizer.safetensors"))
     current = optimizer.state_dict()
     state: dict[int, dict[str, Any]] = {}
     for key, value in saved.items():
@@ -147,7 +166,6 @@ def load(folder: Path, *, model: Any, optimizer: Any, scaler: Any,
     if scaler is not None and doc.get("scaler"):
         scaler.load_state_dict(doc["scaler"])
     if restore_rng:
-        rng = load_file(str(folder / "rng.safetensors"))
         torch.set_rng_state(rng["torch_cpu"])
         if "cuda" in rng and torch.cuda.is_available():
             torch.cuda.set_rng_state(rng["cuda"])
@@ -157,6 +175,30 @@ def load(folder: Path, *, model: Any, optimizer: Any, scaler: Any,
                       best_val_loss=doc["best_val_loss"], best_step=doc["best_step"],
                       bad_evals=doc["bad_evals"], last_eval_step=doc.get("last_eval_step", -1),
                       extra=doc.get("extra") or {})
+
+
+def load_newest_whole(run_dir: Path, *, model: Any, optimizer: Any, scaler: Any,
+                      restore_rng: bool = True,
+                      say: Any = None) -> TrainState | None:
+    """Restore the newest checkpoint that reads whole, newest first; None when there is none.
+    One a disk error or a meddling hand truncated is moved aside as `.step-N.damaged` (the
+    next prune deletes it) and `say(line)` tells which, and what the run resumes from."""
+    found = list_checkpoints(run_dir)
+    for folder in reversed(found):
+        try:
+            restored = load(folder, model=model, optimizer=optimizer, scaler=scaler,
+                            restore_rng=restore_rng)
+        except Unreadable as why:
+            older = [f for f in found if f.name < folder.name]
+            then = (f"resuming from the older {older[-1].name}" if older else
+                    "no older checkpoint is kept, so the run restarts from step 0")
+            if say is not None:
+                say(f"checkpoint {folder.name} cannot be read ({why}): {then}")
+            shutil.rmtree(folder.with_name(f".{folder.name}.damaged"), ignore_errors=True)
+            os.replace(folder, folder.with_name(f".{folder.name}.damaged"))
+            continue
+        return restored
+    return None
 
 
 def prune(run_dir: Path, keep: int = 1) -> int:

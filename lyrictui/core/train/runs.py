@@ -264,8 +264,19 @@ def ensure_not_running(run: Run) -> None:
                            f"`lyrictui watch {run.id}` follows it, `lyrictui cancel` stops it")
 
 
+def ensure_folder(run: Run) -> Path:
+    """The run's folder, or one clear line when it is gone (deleted by hand, a restored
+    library pointing at folders that are not there): nothing to resume from."""
+    folder = run_dir(run)
+    if not folder.is_dir():
+        raise InvalidInput(f"run {run.id}'s folder {folder} is gone: it cannot be resumed; "
+                           "`lyrictui train` starts a new run")
+    return folder
+
+
 def ensure_can_resume(library: Library, run: Run) -> None:
     """`ensure_not_running`, and no other run of the same artist training or starting."""
+    ensure_folder(run)
     ensure_not_running(run)
     ensure_artist_free(library, library.artist_by_id(run.artist_id), ignore=run.id)
 

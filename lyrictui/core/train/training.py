@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -107,7 +108,7 @@ def execute_run(library: Library, run_id: str, *, data: TrainData | None = None,
         raise InvalidInput(f"run {run.id} already completed: start a new one with `lyrictui train`")
     artist = library.artist_by_id(run.artist_id)
     config = runs.run_config(run).validate()
-    folder = runs.run_dir(run)
+    folder = runs.ensure_folder(run)
     lock = runs.acquire_lock(folder) if dist.main else None
     if dist.main and lock is None:
         raise InvalidInput(f"run {run.id} is already being trained by another process: "
@@ -165,6 +166,11 @@ def execute_run(library: Library, run_id: str, *, data: TrainData | None = None,
             lock.close()
 
 
+def _warn(line: str) -> None:
+    """A warning on the run's stderr (train.log for a detached run), as Heartbeat's are."""
+    print(f"warning: {line}", file=sys.stderr, flush=True)
+
+
 def _train(library: Library, run_id: str, artist: Artist, config: TrainConfig, folder: Path,
            data: TrainData | None, dist: DistInfo, events: EventLog,
            heartbeat: runs.Heartbeat | None, stop: StopFlag, state: TrainState,
@@ -193,10 +199,10 @@ def _train(library: Library, run_id: str, artist: Artist, config: TrainConfig, f
     plan = make_plan(int(data.train.shape[0]), data.block_size, config, dist.world)
     if dist.main:  # older checkpoints and a half-written one from a kill
         checkpoints.prune(folder, keep=config.keep_checkpoints)
-    latest = checkpoints.latest_checkpoint(folder)
-    if latest is not None:
-        restored = checkpoints.load(latest, model=model, optimizer=optimizer, scaler=scaler,
-                                    restore_rng=dist.main)
+    restored = checkpoints.load_newest_whole(folder, model=model, optimizer=optimizer,
+                                             scaler=scaler, restore_rng=dist.main,
+                                             say=_warn)
+    if restored is not None:
         state.__dict__.update(restored.__dict__)
         if not dist.main:  # only rank 0's generator is saved; the others restart theirs
             torch.manual_seed(config.seed * 7919 + state.step * 31 + dist.rank)
