@@ -46,12 +46,13 @@ class LyricApp(App[None]):
     DEFAULT_MODE = "library"
     # Screens get -narrow below 100 columns: side panes give way to what matters most.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    # The sections' keys are in every header (format_title), so the footer keeps its room.
     BINDINGS = [
         Binding("f2,1", "switch_mode('library')", "Library", key_display="F2", id="library",
-                tooltip="Artists, songs, datasets, models (also 1 outside the editor)"),
-        Binding("f3,2", "switch_mode('training')", "Training", key_display="F3",
+                show=False, tooltip="Artists, songs, datasets, models (also 1 outside the editor)"),
+        Binding("f3,2", "switch_mode('training')", "Training", key_display="F3", show=False,
                 id="training", tooltip="Training runs (also 2 outside the editor)"),
-        Binding("f4,3", "switch_mode('composer')", "Composer", key_display="F4",
+        Binding("f4,3", "switch_mode('composer')", "Composer", key_display="F4", show=False,
                 id="composer", tooltip="Write with suggestions (also 3 outside the editor)"),
         Binding("f1,question_mark", "help", "Help", key_display="F1", id="help",
                 tooltip="Every key (also ? outside the editor)"),

@@ -12,7 +12,8 @@ from lyrictui.core.store.records import ArtistSummary
 from lyrictui.core.store.status import dataset_status, model_status
 
 SOURCE_LABELS = {"genius": "Genius", "imported": "imported", "demo": "demo"}
-COLUMNS = ("Artist", "Source", "Songs", "Skipped", "Tokens", "Dataset", "Model", "Disk")
+# What matters most comes first: at 80 columns the table shows up to Disk without scrolling.
+COLUMNS = ("Artist", "Songs", "Model", "Dataset", "Disk", "Skipped", "Tokens", "Source")
 
 
 class ArtistTable(DataTable[str]):
@@ -45,13 +46,13 @@ class ArtistTable(DataTable[str]):
             tokens = f"{s.tokens:,}" if s.tokens is not None else "-"
             self.add_row(
                 table_cell(s.artist.name),
-                SOURCE_LABELS.get(s.artist.source, s.artist.source),
                 str(s.songs),
+                model_status(s),
+                dataset_status(s),
+                paths.human_size(disk.get(s.artist.id, 0)),
                 str(s.skipped) if s.skipped else "-",
                 tokens,
-                dataset_status(s),
-                model_status(s),
-                paths.human_size(disk.get(s.artist.id, 0)),
+                SOURCE_LABELS.get(s.artist.source, s.artist.source),
                 key=str(s.artist.id),
             )
         if keep is not None and str(keep) in self.rows:

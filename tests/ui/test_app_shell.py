@@ -12,7 +12,7 @@ from lyrictui.screens.composer import ComposerScreen
 from lyrictui.screens.help import HelpScreen
 from lyrictui.screens.library import LibraryScreen
 from lyrictui.screens.training import TrainingScreen
-from lyrictui.widgets.artist_table import ArtistTable
+from lyrictui.widgets.artist_table import COLUMNS, ArtistTable
 
 SIZE = (100, 30)
 
@@ -86,8 +86,9 @@ async def test_library_table_shows_artists_from_the_store(lyrictui_home: Path) -
         assert not app.screen.has_class("-empty")
         table = app.screen.query_one(ArtistTable)
         assert table.row_count == 1
-        row = table.get_row_at(0)
-        assert row[:4] == ["Sigur Rós", "imported", "1", "1"]
+        row = dict(zip(COLUMNS, table.get_row_at(0), strict=True))
+        assert (row["Artist"], row["Source"], row["Songs"], row["Skipped"]) == (
+            "Sigur Rós", "imported", "1", "1")
         await settle(app, pilot)
         detail = str(app.screen.query_one("#artist-detail").render())
         assert "Hoppípolla" in detail and 'duplicate of "Hoppípolla"' in detail

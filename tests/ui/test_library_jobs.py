@@ -15,7 +15,7 @@ from lyrictui.dialogs.add_artist import AddArtistDialog
 from lyrictui.dialogs.import_files import ImportFilesDialog
 from lyrictui.dialogs.text_prompt import TextPromptDialog
 from lyrictui.screens.library import LibraryScreen
-from lyrictui.widgets.artist_table import ArtistTable
+from lyrictui.widgets.artist_table import COLUMNS, ArtistTable
 
 SIZE = (100, 30)
 
@@ -59,9 +59,9 @@ async def test_add_from_genius_asks_for_a_token_then_songs_appear(fake: FakeGeni
         assert f"{kept} songs kept" in ended[0].message
         await app.workers.wait_for_complete()
         await pilot.pause()
-        row = app.screen.query_one(ArtistTable).get_row_at(0)
-        assert row[0] == "The Paper Lanterns" and row[1] == "Genius"
-        assert row[2] == str(kept)
+        row = dict(zip(COLUMNS, app.screen.query_one(ArtistTable).get_row_at(0), strict=True))
+        assert row["Artist"] == "The Paper Lanterns" and row["Source"] == "Genius"
+        assert row["Songs"] == str(kept)
 
 
 async def test_add_from_genius_bad_token_is_a_notification_not_a_crash(
