@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header
 from textual.widgets._header import HeaderTitle
 
@@ -121,10 +122,13 @@ class LyricApp(App[None]):
         assert group.mode is not None
         await self.switch_mode(group.mode)
         target: DOMNode = self.screen
-        if not isinstance(self.screen, group.owner):
-            target = self.screen.query(group.owner).first()  # type: ignore[arg-type]
-            target.focus()  # type: ignore[attr-defined]
-        await target.run_action(action)
+        if not isinstance(target, group.owner):
+            found = [w for w in self.screen.query(Widget) if isinstance(w, group.owner)]
+            if not found:
+                return
+            target = found[0]
+            found[0].focus()
+        await self.run_action(action, target)
 
     def on_unmount(self) -> None:
         self.library.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -76,7 +77,7 @@ def _title(cls: type[DOMNode]) -> str:
     return " ".join(words).capitalize()
 
 
-def key_groups(app: App[object]) -> list[KeyGroup]:
+def key_groups(app: App[Any]) -> list[KeyGroup]:
     """Every binding of `app`, each section's screen and that screen's lyrictui widgets."""
     own, builtin = _bindings(type(app))
     groups = [KeyGroup("Everywhere", type(app), None, own, builtin)]
@@ -127,7 +128,7 @@ def _compact(bindings: list[Binding]) -> Content:
     return Content.assemble(*items)
 
 
-def help_text(app: App[object]) -> Content:
+def help_text(app: App[Any]) -> Content:
     """The help text of `app`: its global keys (and the palette's), then each section's."""
     lines = [Content.from_markup(INTRO)]
     palette = Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "Command palette")
