@@ -8,6 +8,7 @@ opened, and keeps following a run after the app is closed and opened again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,6 +17,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import WorkerFailed
 
 from lyrictui.core.errors import LyricError
 from lyrictui.core.names import strip_control
@@ -211,10 +213,15 @@ class TrainingScreen(Screen[None]):
             ConfirmDialog(f"Cancel {run_id}?", body, "Cancel run", keep_label="Keep training")
         ):
             return
+        library = lyric_app(self).library
+        # A write and a stop file: off the event loop, as every library write here is.
+        worker = self.run_worker(partial(runs_mod.cancel, library, run_id), thread=True,
+                                 group="run-cancel", exit_on_error=False,
+                                 description=f"Cancelling {run_id}")
         try:
-            said = runs_mod.cancel(lyric_app(self).library, run_id)
-        except LyricError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+            said = await worker.wait()
+        except WorkerFailed as failed:
+            self.notify(str(failed.error), severity="error", markup=False)
             return
         self.notify(said, markup=False)
         self.action_refresh()

@@ -97,6 +97,14 @@ async def test_cancel_dialog_buttons_say_what_they_do(lyrictui_home, wait_for_wo
         await pilot.press("escape")
         await pilot.pause()
         assert lib.get_run(run_id).status == "running"
+        assert not runs.stop_requested(runs.run_dir(lib.get_run(run_id)))
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the dialog")
+        await pilot.click("#confirm")
+        await wait_until(pilot, lambda: runs.stop_requested(runs.run_dir(lib.get_run(run_id))),
+                         "the stop file")
+        await wait_for_workers(app, pilot)
+        assert any(n.severity == "information" for n in app._notifications)
 
 
 def test_loss_chart_names_its_series_outside_the_plot() -> None:
