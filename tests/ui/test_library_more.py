@@ -148,3 +148,20 @@ async def test_export_keeps_a_path_whose_folder_is_missing_and_writes_0644(
     finally:
         os.umask(old_umask)
     assert (tmp_path / "songs.txt").stat().st_mode & 0o777 == 0o644
+
+
+async def test_library_columns_up_to_disk_fit_at_80x24(lyrictui_home: Path,
+                                                       wait_for_workers) -> None:
+    lib = Library()
+    artist = lib.add_artist("Public-domain verse (demo)", "demo")
+    lib.add_song(artist.id, "One", "a line of words", source_key="1")
+    app = make_app(Services(library=lib))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_workers(app, pilot)
+        table = app.screen.query_one(ArtistTable)
+        right = 0
+        for column in table.ordered_columns:
+            right += column.get_render_width(table)
+            if str(column.label) == "Disk":
+                break
+        assert right <= table.scrollable_content_region.width
