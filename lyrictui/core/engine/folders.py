@@ -48,7 +48,14 @@ def check_folder(folder: Path) -> tuple[str, dict[str, Any]]:
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is a file, not a model folder")
     card = read_json(folder / "card.json", "card") if (folder / "card.json").exists() else {}
-    for name, size in (card.get("files") or {}).items():
+    files = card.get("files") or {}
+    if not isinstance(files, dict) or not all(
+            isinstance(name, str) and name and not Path(name).is_absolute()
+            and ".." not in Path(name).parts for name in files):
+        raise LyricError(f"the model's card ({folder / 'card.json'}) lists its files wrongly "
+                         f"(`files` is {type(files).__name__}, not a table of file names and "
+                         "sizes): the folder is damaged; copy the model again")
+    for name, size in files.items():
         part = folder / name
         if not part.is_file():
             raise LyricError(f"the model at {folder} is incomplete: {name} is missing; "

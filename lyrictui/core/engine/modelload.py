@@ -99,13 +99,18 @@ def native_cpu_bf16() -> bool:
     return False
 
 
-def _from_pretrained(target: str, dtype: Any, label: str) -> Any:
+def _from_pretrained(target: str, dtype: Any, label: str, local: bool | None = None) -> Any:
+    """`local`: `target` is a folder that was there when the load began (checked)."""
     from transformers import AutoModelForCausalLM
 
+    local = Path(target).exists() if local is None else local
     try:
         return AutoModelForCausalLM.from_pretrained(target, use_safetensors=True, dtype=dtype,
                                                     **bases.model_hub_kwargs(target))
     except OSError as exc:
+        if local and not Path(target).exists():
+            raise LyricError(f"the model folder {target} was deleted or moved while it was "
+                             "loading") from None
         if not Path(target).exists():
             raise LyricError(f"the model {label!r} is not available ({type(exc).__name__}): it is "
                              "neither cached nor reachable on the Hugging Face hub; connect once "
@@ -126,21 +131,26 @@ def _load_tokenizer(*candidates: str) -> Any:
         try:
             tokenizer = AutoTokenizer.from_pretrained(
                 target, local_files_only=bases.local_only(target))
-        except (OSError, ValueError, TypeError) as exc:
+        except Exception as exc:  # a damaged tokenizer.json raises KeyError, IndexError...
             last = exc
+            continue
+        if len(tokenizer) < 2:  # transformers builds an empty one from config.json alone
+            last = LyricError("no tokens")
             continue
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         return tokenizer
-    raise LyricError(f"no usable tokenizer for the model ({type(last).__name__}): "
-                     "the folder lacks its tokenizer files")
+    detail = " ".join(f"{type(last).__name__}: {last}".split())[:120]
+    raise LyricError(f"no usable tokenizer for the model ({detail}): its tokenizer files are "
+                     "missing or damaged; save the tokenizer into the folder again")
 
 
 def _base_model(name: str, dtype: Any) -> tuple[Any, str]:
     target = bases.resolve(name)
-    if Path(target).exists():
+    local = Path(target).exists()
+    if local:
         check_folder(Path(target))
-    return _from_pretrained(target, dtype, name), target
+    return _from_pretrained(target, dtype, name, local=local), target
 
 
 def load(source: str, *, device: str | None = None, dtype: str | None = None) -> LoadedModel:
@@ -188,13 +198,18 @@ def _load(source: str, device: str, torch_dtype: Any) -> LoadedModel:
             model = model.to(torch_dtype)
             tokenizer = _load_tokenizer(str(folder), base_target)
         else:
-            model = _from_pretrained(str(folder), torch_dtype, str(folder))
+            model = _from_pretrained(str(folder), torch_dtype, str(folder), local=True)
             tokenizer = _load_tokenizer(str(folder))
         label = str(folder)
     else:
         method, label = "full", source
         model = _from_pretrained(bases.resolve(source), torch_dtype, source)
         tokenizer = _load_tokenizer(bases.resolve(source))
+    rows = model.get_input_embeddings().num_embeddings
+    if len(tokenizer) > rows:
+        # Token ids past the embedding table would fail in the middle of a suggestion.
+        raise LyricError(f"the tokenizer of {label} has {len(tokenizer):,} tokens but the model "
+                         f"only {rows:,}: they do not belong together")
     model.to(device).eval().requires_grad_(False)
     config = model.config
     window = next((v for a in ("n_positions", "max_position_embeddings", "n_ctx")

@@ -11,8 +11,19 @@ from lyrictui.core.errors import LyricError
 from lyrictui.core.train.config import TrainConfig
 from lyrictui.core.train.runs import LOG_FILE
 
-OOM_ADVICE = ("use a smaller --batch-size (with --grad-accum to keep the effective batch), a "
-              "smaller --block-size, --method lora, or --gradient-checkpointing")
+
+def oom_advice(config: TrainConfig) -> str:
+    """What to try after running out of memory: only what this run does not already do."""
+    tips = ["a smaller --batch-size (with --grad-accum to keep the effective batch)",
+            "a smaller --block-size"]
+    if config.method != "lora":
+        tips.append("--method lora")
+    if not config.gradient_checkpointing:
+        tips.append("--gradient-checkpointing")
+    if config.method == "lora" and config.gradient_checkpointing:
+        tips.append("a smaller base model")
+    return "use " + ", ".join(tips[:-1]) + ", or " + tips[-1]
+
 
 
 def describe(exc: BaseException, config: TrainConfig, folder: Path) -> str:
@@ -25,7 +36,7 @@ def describe(exc: BaseException, config: TrainConfig, folder: Path) -> str:
             "out of memory" in text or "can't allocate memory" in text)):
         where = "RAM" if "DefaultCPUAllocator" in text or isinstance(exc, MemoryError) else "GPU"
         return (f"out of {where} memory training {config.method} on {config.base} with batch "
-                f"{config.batch_size} x block {config.block_size}: {OOM_ADVICE}")
+                f"{config.batch_size} x block {config.block_size}: {oom_advice(config)}")
     if isinstance(exc, LyricError):
         return exc.message
     full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or any(
