@@ -1,4 +1,9 @@
-"""SongEditor: the song's TextArea; Tab takes the ghost suggestion, alt+1-5 take a candidate."""
+"""SongEditor: the song's TextArea, soft-wrapped; Tab takes the ghost suggestion, shift+Tab
+shows the next candidate as the ghost.
+
+Keys are ones every terminal sends as such (tmux and screen included): Tab and shift+Tab
+(`ESC [ Z`) and ctrl+letters. alt+digit is not: most terminals send ESC and the digit, which
+Textual reads as a macOS option character, so it would type junk into the song."""
 
 from __future__ import annotations
 
@@ -13,37 +18,39 @@ from lyrictui.core.names import strip_control
 
 
 class SongEditor(TextArea):
-    """A plain-text editor without soft wrap, so each song line is one row beside the gutter."""
+    """A plain-text editor with soft wrap (the gutter leaves a wrapped line's extra rows blank)."""
 
     BINDINGS = [
-        Binding("tab", "accept_ghost", "Take ghost line", show=False, id="accept-ghost"),
-        *[
-            Binding(f"alt+{n}", f"accept({n})", f"Take suggestion {n}", show=False,
-                    id=f"accept-{n}")
-            for n in range(1, 6)
-        ],
+        Binding("tab", "accept_ghost", "Take", id="accept-ghost",
+                tooltip="Take the suggestion shown in grey (without one: to the next pane)"),
+        Binding("shift+tab", "cycle_ghost", "Next", key_display="⇧Tab", id="cycle-ghost",
+                tooltip="Show the next candidate in grey"),
+        Binding("ctrl+z", "undo", "Undo", show=False, id="undo",
+                tooltip="Take back the last change (a taken suggestion too)"),
+        Binding("ctrl+y", "redo", "Redo", show=False, id="redo"),
     ]
 
     @dataclass
-    class AcceptRequested(Message):
-        """The writer asked for candidate `index` (0-based) from inside the editor."""
+    class GhostTaken(Message):
+        """The writer took the ghost (Tab, or → at its start)."""
 
         editor: SongEditor
-        index: int
+
+    @dataclass
+    class GhostCycled(Message):
+        """The writer asked for the next candidate as the ghost (shift+Tab)."""
+
+        editor: SongEditor
 
     def __init__(self, text: str = "", **kwargs) -> None:
-        super().__init__(text, soft_wrap=False, tab_behavior="focus",
+        super().__init__(text, soft_wrap=True, tab_behavior="focus",
                          placeholder="Write your first line…", **kwargs)
         self._ghost_at: tuple[int, int] | None = None
 
-    def show_ghost(self, line: str) -> None:
-        """Show `line` as the ghost at the cursor, which must be on an empty line: a ghost is
-        a whole next line, and Tab would glue it onto any text already there."""
-        row, _column = self.cursor_location
-        if self.document.get_line(row).strip():
-            return
+    def show_ghost(self, text: str) -> None:
+        """Show `text` in grey at the cursor: what Tab would insert there."""
         self._ghost_at = self.cursor_location
-        self.suggestion = line
+        self.suggestion = text
 
     async def _on_paste(self, event: events.Paste) -> None:
         # Runs before TextArea's own handler, which inserts event.text: lyrics copied from a
@@ -58,18 +65,52 @@ class SongEditor(TextArea):
 
     def action_accept_ghost(self) -> None:
         if self.suggestion:
-            self.insert(self.suggestion)
+            self.post_message(self.GhostTaken(self))
         else:
             self.app.action_focus_next()
 
-    def action_accept(self, number: int) -> None:
-        self.post_message(self.AcceptRequested(self, number - 1))
+    def action_cycle_ghost(self) -> None:
+        self.post_message(self.GhostCycled(self))
+
+    def action_cursor_right(self, select: bool = False) -> None:
+        # TextArea inserts the suggestion on →; here the screen takes it, as with Tab, so the
+        # line, the new line after it and the next suggestions come the same way.
+        if self.suggestion and not select:
+            self.post_message(self.GhostTaken(self))
+            return
+        super().action_cursor_right(select)
+
+    def word_at_cursor(self) -> str | None:
+        """The word the cursor is in or just after; else the line's last word; else None."""
+        row, column = self.cursor_location
+        line = self.document.get_line(row)
+        start = column
+        while start > 0 and (line[start - 1].isalnum() or line[start - 1] in "'-"):
+            start -= 1
+        end = column
+        while end < len(line) and (line[end].isalnum() or line[end] in "'-"):
+            end += 1
+        word = line[start:end].strip("'-")
+        if word:
+            return word
+        found = line.split()
+        return found[-1].strip(".,;:!?\"'()-") or None if found else None
 
     def text_before_cursor(self) -> str:
         """The song up to the cursor: what a suggestion continues."""
         row, column = self.cursor_location
         lines = self.text.split("\n")
         return "\n".join(lines[:row] + [lines[row][:column] if row < len(lines) else ""])
+
+    def insert_header(self, header: str) -> None:
+        """Put a section header on the cursor's line when it is empty (the cursor moves below
+        it), else on a new line above it (so a header can open the song). Undo takes it back."""
+        row, _column = self.cursor_location
+        if self.document.get_line(row).strip():
+            self.insert(header + "\n", (row, 0), maintain_selection_offset=True)
+        else:
+            self.move_cursor((row, 0))
+            self.insert(header + "\n")
 
     def insert_line(self, line: str) -> None:
         """Put `line` on the cursor's line (when it is empty) or on a new line after it.

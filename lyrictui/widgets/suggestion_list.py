@@ -1,4 +1,5 @@
-"""SuggestionList: candidate next lines with syllables and rhyme; 1-5 or enter takes one."""
+"""SuggestionList: candidate lines (or words) with syllables, rhyme and whether they meet the
+locks; 1-9 or enter takes one."""
 
 from __future__ import annotations
 
@@ -17,26 +18,38 @@ class ShownCandidate:
 
     text: str
     syllables: int
-    rhyme: str | None  # the rhyme letter against the stanza, or the rhyme key
+    rhyme: str | None  # the rhyme key, or (word mode) the probability
     verbatim: bool = False
+    fits: bool | None = None
+    """Whether it meets the locks (None: no lock was on)."""
+    rhyme_kind: str | None = None
+    """Under a rhyme lock: "perfect", "near" or "identical" (the target word itself)."""
+    continuation: str | None = None
+    """Finishing the cursor's line: what goes at the cursor (`text` is the whole line)."""
+
+
+# How each rhyme kind is marked, and in what style.
+RHYME_MARKS = {"perfect": ("rhymes", "green"), "near": ("near rhyme", "yellow"),
+               "identical": ("same word", "red")}
 
 
 class SuggestionList(OptionList):
-    """The panel of candidates. Posts `Accepted` with the line the writer took."""
+    """The panel of candidates. Posts `Accepted` with the candidate the writer took."""
 
     BINDINGS = [
         *[
-            Binding(str(n), f"take({n - 1})", f"Take {n}", show=n == 1, key_display="1-5",
+            Binding(str(n), f"take({n - 1})", f"Take {n}", show=n == 1, key_display="1-9",
                     id=f"take-{n}")
-            for n in range(1, 6)
+            for n in range(1, 10)
         ],
         Binding("r", "regenerate", "Regenerate", id="regenerate"),
+        Binding("escape", "back", "Editor", id="back", tooltip="Back to the song"),
     ]
 
     @dataclass
     class Accepted(Message):
         suggestion_list: SuggestionList
-        text: str
+        candidate: ShownCandidate
 
     @dataclass
     class RegenerateRequested(Message):
@@ -56,6 +69,11 @@ class SuggestionList(OptionList):
             label.append(f"  {c.syllables} syl", style="dim")
             if c.rhyme:
                 label.append(f" · {c.rhyme}", style="dim")
+            if c.fits is not None:
+                label.append(" ✓" if c.fits else " ✗", style="bold green" if c.fits else "yellow")
+            if c.rhyme_kind in RHYME_MARKS:
+                word, style = RHYME_MARKS[c.rhyme_kind]
+                label.append(f" {word}", style=style)
             if c.verbatim:
                 label.append("  (in training lyrics)", style="italic yellow")
             self.add_option(Option(label, id=str(number - 1)))
@@ -64,7 +82,10 @@ class SuggestionList(OptionList):
 
     def action_take(self, index: int) -> None:
         if 0 <= index < len(self.candidates):
-            self.post_message(self.Accepted(self, self.candidates[index].text))
+            self.post_message(self.Accepted(self, self.candidates[index]))
+
+    def action_back(self) -> None:
+        self.screen.focus_next("SongEditor")
 
     def action_regenerate(self) -> None:
         self.post_message(self.RegenerateRequested(self))
