@@ -12,7 +12,6 @@ The word lists load once, lazily (about half a second); nothing runs at import.
 from __future__ import annotations
 
 import bisect
-import json
 import math
 import re
 import threading
@@ -55,18 +54,16 @@ def zipf(word: str) -> float:
 @lru_cache(maxsize=1)
 def _capitalized_only() -> frozenset[str]:
     """Words GPT-2's vocabulary knows only with a capital (" Johnson" but no " johnson"):
-    names, months, places. Read from the bundled starter's vocabulary."""
-    from lyrictui.core.paths import starter_dir
+    names, months, places. Read from the list derived from it (assets/lexicon/NOTE.md), which
+    does not depend on the tokenizer the bundled starter ships."""
+    from importlib import resources
 
     try:
-        with open(starter_dir() / "vocab.json", encoding="utf-8") as fh:
-            vocab: dict[str, int] = json.load(fh)
-    except (OSError, ValueError):
+        text = (resources.files("lyrictui") / "assets" / "lexicon" / "capitalized.txt").read_text(
+            encoding="utf-8")
+    except OSError:
         return frozenset()
-    lower = {t[1:] for t in vocab if t.startswith("\u0120") and t[1:].islower()}
-    return frozenset(t[1:].lower() for t in vocab
-                     if t.startswith("\u0120") and t[1:2].isupper() and t[2:].islower()
-                     and t[1:].lower() not in lower)
+    return frozenset(w for w in text.split() if w)
 
 
 @lru_cache(maxsize=1)
