@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,18 +13,57 @@ from lyrictui.core.engine.sampling import SamplingConfig, check_seed
 from lyrictui.core.errors import InvalidInput
 
 
+MAX_SONG_BYTES = 64 << 10
+"""What suggest reads of a song: its last 64 KiB (a long song is under 10). A model sees at
+most the last few thousand tokens (its window), so more only costs time and memory (a 20 MB
+file took 43 s and 4.8 GB)."""
+MAX_STDIN_BYTES = 16 << 20
+"""Stdin cannot be read from its end: past this much it is refused (`< /dev/zero` never ends)."""
+
+
+def _tail(data: bytes, where: str, size: int) -> str:
+    """The last MAX_SONG_BYTES of `data`, from a line start, said on stderr in one line."""
+    if size > MAX_SONG_BYTES:
+        data = data[-MAX_SONG_BYTES:]
+        cut = data.find(b"\n")
+        data = data[cut + 1:] if 0 <= cut < len(data) - 1 else data
+        while data and 0x80 <= data[0] < 0xC0:  # no line start: not mid-character either
+            data = data[1:]
+        click.echo(f"note: {where} holds {size / 1e6:.1f} MB; only its last "
+                   f"{MAX_SONG_BYTES >> 10} KiB is read (the model sees the end of the song)",
+                   err=True)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{where} is not UTF-8 text") from None
+
+
 def _read_text(path: str | None) -> str:
-    """The song from a file, `-` or (with no file) stdin; an interactive stdin reads as empty."""
+    """The song from a file, `-` or (with no file) stdin; an interactive stdin reads as empty.
+    At most the song's last MAX_SONG_BYTES are used (see there)."""
     if path is None or path == "-":
-        stream = sys.stdin
-        return "" if path is None and stream.isatty() else stream.read()
+        if path is None and sys.stdin.isatty():
+            return ""
+        stream = sys.stdin.buffer
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_STDIN_BYTES:
+                raise InvalidInput(f"stdin gave more than {MAX_STDIN_BYTES >> 20} MiB, far more "
+                                   "than a song: pass the song (or its end) instead")
+            chunks.append(chunk)
+            while sum(map(len, chunks)) - len(chunks[0]) > MAX_SONG_BYTES:
+                chunks.pop(0)  # only the tail is kept
+        return _tail(b"".join(chunks), "stdin", size)
     file = Path(path).expanduser()
     if not file.is_file():
         raise InvalidInput(f"no file at {path}")
     try:
-        return file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not UTF-8 text") from None
+        with open(file, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            fh.seek(max(0, size - MAX_SONG_BYTES - 1))
+            return _tail(fh.read(MAX_SONG_BYTES + 1), path, size)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
 
@@ -70,7 +110,11 @@ def suggest(name: str | None, file: str | None, model: str | None, count: int,
     check_seed(seed)
     song = _read_text(file)
     if name is not None:
-        engine = Suggester.for_artist(open_library(), name, model=model, device=device)
+        from lyrictui.core.train.runs import suggest_threads
+
+        library = open_library()
+        engine = Suggester.for_artist(library, name, model=model, device=device)
+        engine.thread_policy = lambda: suggest_threads(library)  # one core fewer while training
     else:
         engine = Suggester.load(str(model), device=device)
     if words is not None:
