@@ -130,3 +130,30 @@ def test_the_cards_validation_loss_is_reproducible() -> None:
             total += model(input_ids=batch, labels=batch).loss.item() * (batch.numel() - len(batch))
     loss = total / (windows.numel() - len(windows))
     assert abs(loss - card["val_loss"]) < 0.01
+
+
+def test_a_fine_tune_of_the_starter_keeps_its_tokenizer(library, add_corpus, tiny_config) -> None:
+    """Training from `starter` packs with the starter's own tokenizer, and the fine-tuned model
+    ships that tokenizer: it encodes like the starter and its vocabulary fits the weights."""
+    from transformers import AutoConfig
+
+    from lyrictui.core.engine.modelload import load
+    from lyrictui.core.pack.packing import load_packed
+    from lyrictui.core.train import runs, training
+
+    artist = add_corpus(library, "Starter Band", songs=14)
+    config = tiny_config("starter", epochs=None, max_steps=2, block_size=32, lr=1e-3)
+    run = runs.create_run(library, artist, config)
+    outcome = training.execute_run(library, run.id)
+    assert outcome.status == "completed"
+    starter = bases.load_tokenizer("starter")
+    dataset = library.latest_dataset(artist.id)
+    assert dataset is not None
+    ids = [i for block in load_packed(dataset.path)["train"]["input_ids"] for i in block]
+    assert starter.eos_token_id in ids and max(ids) < len(starter)
+    folder = Path(library.get_model(outcome.model_id).path)
+    loaded = load(str(folder), device="cpu", dtype="float32")
+    assert loaded.tokenizer(PROMPT)["input_ids"] == starter(PROMPT)["input_ids"]
+    assert loaded.tokenizer.eos_token_id == starter.eos_token_id
+    vocab = AutoConfig.from_pretrained(str(folder)).vocab_size
+    assert vocab == AutoConfig.from_pretrained(str(STARTER)).vocab_size == len(starter)

@@ -1,6 +1,8 @@
 """Base models: the bundled `starter`, a local folder, or a Hugging Face hub id.
 
-Every GPT-2-family base shares GPT-2's tokenizer, so one packed dataset serves them all.
+Each base brings its own tokenizer (gpt2 and its family share GPT-2's; a model folder, or a
+starter trained with its own vocabulary, may not): packing, training and suggestions use the
+base's, and a packed dataset is keyed by it (core/pack/packing.py).
 Heavy libraries are imported inside the functions that use them.
 """
 
@@ -54,7 +56,7 @@ def offline_hint(base: str, exc: BaseException) -> LyricError:
 
 
 def load_tokenizer(base: str) -> Any:
-    """The tokenizer of `base` (GPT-2's BPE for gpt2 and starter), with a pad token set."""
+    """The tokenizer of `base` (the one saved with its weights), with a pad token set."""
     from transformers import AutoTokenizer
 
     target = resolve(base)
