@@ -66,7 +66,12 @@ def _progress_bar() -> tuple[Any, Any]:
         TimeElapsedColumn,
     )
 
-    from lyrictui.core.sources.genius_events import ArtistFound, ScrapeProgress, SongFailed
+    from lyrictui.core.sources.genius_events import (
+        ArtistFound,
+        RequestNote,
+        ScrapeProgress,
+        SongFailed,
+    )
 
     console = Console(stderr=True)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -81,7 +86,10 @@ def _progress_bar() -> tuple[Any, Any]:
                 progress.update(task, description=safe(event.name)[:40])
             elif isinstance(event, SongFailed):
                 progress.console.print(f"failed: {safe(event.title)}: {safe(event.reason)}",
-                                       markup=False, highlight=False)
+                                       markup=False, highlight=False, soft_wrap=True)
+            elif isinstance(event, RequestNote):  # a retry or a server that trickles
+                progress.console.print(f"note: {safe(event.text)}", markup=False,
+                                       highlight=False, soft_wrap=True)
             elif isinstance(event, ScrapeProgress):
                 info = (f"{event.kept} kept, {event.skipped} skipped, {event.failed} failed, "
                         f"{event.requests_per_s:.1f} req/s")

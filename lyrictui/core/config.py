@@ -156,7 +156,16 @@ def get(key: str) -> Any:
 
 def genius_token() -> str:
     """The token from GENIUS_ACCESS_TOKEN, else config.toml; empty when neither has one."""
-    return os.environ.get("GENIUS_ACCESS_TOKEN", "").strip() or str(get("genius_token")).strip()
+    token = os.environ.get("GENIUS_ACCESS_TOKEN", "").strip()
+    where = "GENIUS_ACCESS_TOKEN"
+    if not token:
+        token, where = str(get("genius_token")).strip(), "the genius_token setting"
+    if not all(33 <= ord(ch) < 127 for ch in token):
+        # A pasted line break (CRLF) or space inside would go into an HTTP header: aiohttp
+        # refuses it with a ValueError, and it must never forge a header either.
+        raise LyricError(f"{where} holds a line break, space or other character no token "
+                         "has: set it to the token alone (the token is not shown)")
+    return token
 
 
 def parse_value(key: str, text: str) -> Any:
@@ -175,6 +184,9 @@ def parse_value(key: str, text: str) -> Any:
         return [part.strip() for part in text.split(",") if part.strip()]
     if "\n" in text or "\x00" in text:
         raise InvalidInput(f"{key} must be one line of text")
+    if key == "genius_token" and not all(33 <= ord(ch) < 127 for ch in text.strip()):
+        raise InvalidInput("genius_token must be the token alone: no spaces, line breaks or "
+                           "other characters a token does not have")
     if key == "device" and text not in {"auto", "cuda", "mps", "cpu"}:
         raise InvalidInput("device must be one of auto, cuda, mps, cpu")
     return text.strip()

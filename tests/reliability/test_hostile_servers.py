@@ -170,3 +170,125 @@ async def test_ids_as_strings_are_read_when_they_are_digits_and_skipped_when_not
     async with StringIds([BAND], songs(2)) as fake:
         summary = await run_scrape(fake, library, monkeypatch)
     assert summary.kept == 2 and summary.listed == 2
+
+
+# -- A slow-loris song page: one byte at a time, never done (minor item) -----------------------
+
+class SlowLorisGenius(FakeGenius):
+    """The page of song `slow_id` trickles one byte every `every` seconds and never ends."""
+
+    def __init__(self, *args: Any, slow_id: int, every: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slow_id, self.every = slow_id, every
+
+    async def _page(self, request: web.Request) -> web.StreamResponse:
+        if request.path != self.song_path(self.slow_id):
+            return await super()._page(request)
+        resp = web.StreamResponse(headers={"Content-Type": "text/html"})
+        await resp.prepare(request)
+        for _ in range(100_000):
+            await resp.write(b" ")
+            await asyncio.sleep(self.every)
+        return resp
+
+
+async def test_a_slow_loris_page_is_said_while_it_trickles_and_given_up_on_its_own(
+        library: Library, monkeypatch) -> None:
+    import time
+
+    from lyrictui.core.sources.genius_events import RequestNote, SongFailed
+
+    catalog = [*songs(3), FakeSong(9200, "Trickle Song", BAND.id, containers=["never"])]
+    notes: list[tuple[float, str]] = []
+    failed: list[str] = []
+    started = time.monotonic()
+
+    def on_event(batch: list) -> None:
+        for event in batch:
+            if isinstance(event, RequestNote):
+                notes.append((time.monotonic() - started, event.text))
+            elif isinstance(event, SongFailed):
+                failed.append(f"{event.title}: {event.reason}")
+
+    options = HttpOptions(read_timeout=5, total_timeout=3, max_attempts=2, backoff_base=0.01,
+                          slow_note_s=1)
+    async with SlowLorisGenius([BAND], catalog, slow_id=9200, every=0.3) as fake:
+        for key, value in fake.env().items():
+            monkeypatch.setenv(key, value)
+        summary = await asyncio.wait_for(
+            scrape(library, BAND.name, http=options, on_event=on_event, event_interval=0.1),
+            timeout=60)
+    # The other songs are stored; the trickling one fails on its own, with its reason.
+    assert summary.kept == 3 and [t for t, _ in summary.failed] == ["Trickle Song"]
+    assert "timed out" in failed[0]
+    # While it trickled, lines said so: a slow note within ~2 s, then the retry.
+    slow = [(at, text) for at, text in notes if "is slow" in text]
+    assert slow and slow[0][0] < 5, notes
+    assert any("timed out; trying again (2 of 2)" in text for _, text in notes), notes
+    assert all("?" not in text for _, text in notes)  # a URL's query (a token) is never shown
+
+
+def test_the_cli_prints_slow_notes_instead_of_minutes_of_silence(lyrictui_home) -> None:
+    import os
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    catalog = [FakeSong(9300, "Trickle Song", BAND.id, containers=["never"])]
+    fake = SlowLorisGenius([BAND], catalog, slow_id=9300, every=0.5)
+    with fake.in_thread():
+        env = {**os.environ, **fake.env()}
+        proc = subprocess.Popen([sys.executable, "-m", "lyrictui", "scrape", BAND.name],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
+        lines: list[tuple[float, str]] = []
+        started = time.monotonic()
+
+        def read() -> None:
+            for line in proc.stderr:  # type: ignore[union-attr]
+                lines.append((time.monotonic() - started, line.rstrip("\n")))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            deadline = time.monotonic() + 60
+            while not any("is slow" in text for _, text in lines):
+                assert time.monotonic() < deadline, lines
+                assert proc.poll() is None, lines
+                time.sleep(0.2)
+        finally:
+            proc.kill()
+            proc.wait()
+            reader.join(10)
+    (at, note) = next((at, text) for at, text in lines if "is slow" in text)
+    assert note.startswith("note: ") and "bytes in" in note and "given up at 120 s" in note
+    assert at < 30, lines  # the first note ~10 s into the page, not minutes of silence
+
+
+@pytest.mark.parametrize("token", ["abc\r\nX-Evil: 1", "abc def", "tok\u00e9n", "abc\x00"])
+def test_a_token_with_a_line_break_or_space_is_one_line_and_never_sent(
+        lyrictui_home, token: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    fake = FakeGenius([BAND], songs(1))
+    with fake.in_thread():
+        env = {**os.environ, **fake.env(token=token)}
+        if "\x00" in token:  # no environment can hold a NUL: it comes from config.toml
+            env.pop("GENIUS_ACCESS_TOKEN")
+            (lyrictui_home / "config.toml").write_text(
+                'genius_token = "abc\\u0000"\n', "utf-8")
+        result = subprocess.run([sys.executable, "-m", "lyrictui", "scrape", BAND.name],
+                                capture_output=True, text=True, timeout=120, env=env)
+        requests = sum(fake.hits.values())
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "holds a line break, space or other character" in line
+    assert "unexpected" not in line and "abc" not in line  # the token is never printed
+    assert requests == 0
+    set_it = subprocess.run([sys.executable, "-m", "lyrictui", "config", "set", "genius_token",
+                             "abc\rdef"], capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ))
+    assert set_it.returncode == 2 and "the token alone" in set_it.stderr

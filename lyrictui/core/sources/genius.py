@@ -29,6 +29,7 @@ from lyrictui.core.sources.genius_api import (
 from lyrictui.core.sources.genius_events import (
     ArtistFound,
     EventBatcher,
+    RequestNote,
     ScrapeEvent,
     ScrapeSummary,
     SongFailed,
@@ -117,6 +118,7 @@ class _Scrape:
         self.summary = ScrapeSummary(artist="", genius_id=0)
         self.events = EventBatcher(on_event, interval, self._progress_fields)
         self.client = HttpClient(options)
+        self.client.on_note = lambda text: self.events.add(RequestNote(text))
         self.started = time.monotonic()
         self.artist: Artist | None = None
         self.listing_done = False

@@ -61,8 +61,16 @@ class ScrapeProgress:
     listing_done: bool
 
 
+@dataclass(frozen=True)
+class RequestNote:
+    """A request that is retried or slow (a server trickling bytes): said, never silent."""
+
+    text: str
+
+
 ScrapeEvent = (
-    ArtistFound | SongsFound | SongFetched | SongSkipped | SongFailed | ScrapeProgress
+    ArtistFound | SongsFound | SongFetched | SongSkipped | SongFailed | RequestNote
+    | ScrapeProgress
 )
 
 

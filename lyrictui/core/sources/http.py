@@ -12,8 +12,10 @@ import email.utils
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from lyrictui import __version__
 from lyrictui.core.errors import LyricError
@@ -34,6 +36,7 @@ class HttpOptions:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     retry_after_cap: float = 120.0
+    slow_note_s: float = 10.0  # a request still running this long is said (then as often)
     max_body_bytes: int = 10 * 1024 * 1024
     proxy: str | None = None
     user_agent: str = f"lyrictui/{__version__}"
@@ -86,6 +89,13 @@ class HttpClient:
         self._rng = rng or random.Random()
         self._session: Any = None
         self._gate = asyncio.Semaphore(self.options.concurrency)
+        self.on_note: Callable[[str], None] | None = None
+        """Told, in one line each, of a retry and of a request that is slow (a server that
+        trickles a byte at a time), so a long wait is never silent."""
+
+    def _note(self, text: str) -> None:
+        if self.on_note is not None:
+            self.on_note(text)
 
     async def __aenter__(self) -> HttpClient:
         import aiohttp
@@ -119,6 +129,8 @@ class HttpClient:
                                     "try again later", url=url, status=429) from None
                 backoff = self._rng.uniform(0, min(o.backoff_cap, o.backoff_base * 2 ** attempt))
                 self.retries += 1
+                self._note(f"{shown_url(url)}: {retry.reason}; trying again "
+                           f"({attempt + 1} of {retry.tries or o.max_attempts})")
                 await asyncio.sleep(max(retry.wait or 0.0, backoff))
         raise AssertionError("unreachable")
 
@@ -160,8 +172,15 @@ class HttpClient:
             raise HttpError(f"{url} is {resp.content_length:,} bytes, over the "
                             f"{cap:,}-byte limit", url=url, status=resp.status)
         chunks, size = [], 0
+        started = time.monotonic()
+        said = started
         async for chunk in resp.content.iter_chunked(64 * 1024):
             size += len(chunk)
+            now = time.monotonic()
+            if now - said >= self.options.slow_note_s:
+                said = now
+                self._note(f"{shown_url(url)} is slow: {size:,} bytes in {now - started:.0f} s "
+                           f"(given up at {self.options.total_timeout:.0f} s)")
             if size > cap:
                 raise HttpError(f"{url} is over the {cap:,}-byte limit", url=url,
                                 status=resp.status)
@@ -178,6 +197,12 @@ class HttpClient:
         if r.status >= 400:
             raise HttpError(f"{r.url} answered HTTP {r.status}", url=r.url, status=r.status)
         return r
+
+
+def shown_url(url: str) -> str:
+    """A URL as said to the user: host and path, never a query (it could hold a token)."""
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path}" if parts.netloc else url.split("?")[0]
 
 
 def retry_after(value: str | None) -> float | None:
