@@ -4,8 +4,9 @@ tiny GPT-2 models, a small lyric corpus and short training configs.
 No test reads the user's real config or library, and none touches the internet: the hub is
 offline, Genius is a local fake (tests/fakes/), models are tiny GPT-2 configs built here.
 Helpers are handed out as fixtures (`tiny_gpt2`, `add_corpus`, `tiny_config`, `read_events`,
-`wait_until`, `wait_for_workers`),
-never imported from this file: pytest loads each conftest.py under its own rules.
+`lyrictui`, `wait_until`, `wait_for_workers`; tests/integration/conftest.py and
+tests/reliability/conftest.py add their own), never imported from a conftest.py: pytest loads
+each under its own rules, and every one of them is a module named `conftest`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import asyncio
 import json
 import os
 import random
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,6 +148,23 @@ def _read_events(run_dir: Path) -> list[dict[str, Any]]:
 def read_events() -> Callable[[Path], list[dict[str, Any]]]:
     """`read_events(run_dir)`: every event a run wrote, read independently of lyrictui."""
     return _read_events
+
+
+# -- the CLI in its own process -----------------------------------------------------------------
+
+def _lyrictui(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+              timeout: float = 300, **more_env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lyrictui", *args], capture_output=True,
+                          text=True, input=stdin, env={**(env or os.environ), **more_env},
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def lyrictui() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`lyrictui(*args, stdin=None, env=None, timeout=300, **more_env)`: run the real command
+    to its end in its own process, as a user would from a shell (text output captured). Its
+    environment is `env` (this process's by default) with `more_env` added."""
+    return _lyrictui
 
 
 # -- the app under Pilot: wait on what it shows or on its workers, never for a fixed time ----

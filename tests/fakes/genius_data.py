@@ -97,6 +97,8 @@ def standard_catalog() -> tuple[list[FakeArtist], list[FakeSong]]:
 
 
 SYNTH_ARTIST = 900
+CHOIR = "Synthetic Choir"  # the synthetic catalog's artist
+FIRST_ID = SYNTH_ARTIST * 10_000 + 1  # its songs' Genius ids: FIRST_ID .. FIRST_ID + count - 1
 
 
 def synthetic_song_text(index: int) -> str:
@@ -107,7 +109,13 @@ def synthetic_song_text(index: int) -> str:
     return f"[Verse 1]\n{verse}\n\n[Chorus]\n{chorus}"
 
 
-def synthetic_catalog(count: int, name: str = "Synthetic Choir") -> tuple[list[FakeArtist],
+def expected_choir(count: int) -> dict[int, str]:
+    """Genius id -> the clean lyrics each synthetic song must end up with (from the catalog's
+    own source text, not from anything the scraper produced)."""
+    return {FIRST_ID + i: synthetic_song_text(i + 1) for i in range(count)}
+
+
+def synthetic_catalog(count: int, name: str = CHOIR) -> tuple[list[FakeArtist],
                                                                          list[FakeSong]]:
     """`count` distinct, complete songs by one artist, each split over two containers."""
     songs = []

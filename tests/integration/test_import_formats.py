@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hubkit import hub_file_cache, lyrictui
 
 from lyrictui.core.store.library import Library
 
@@ -131,7 +130,8 @@ def test_lyricsgenius_old_layout_and_song_files(tmp_path: Path, library: Library
                                                        "Lantern Song": "Strings"}
 
 
-def test_a_json_that_is_not_an_export_gets_one_line_and_stores_nothing(tmp_path: Path) -> None:
+def test_a_json_that_is_not_an_export_gets_one_line_and_stores_nothing(tmp_path: Path,
+                                                                       lyrictui) -> None:
     (tmp_path / "package.json").write_text('{"name": "left-pad", "version": "1.0.0"}')
     (tmp_path / "broken.json").write_text('{"songs": [')
     (tmp_path / "titles.json").write_text('{"songs": [{"name": "no lyrics here"}]}')
@@ -192,7 +192,8 @@ def test_dataset_saved_to_disk_and_files(tmp_path: Path, library: Library) -> No
     assert library.song_counts(library.get_artist("Jsonl").id) == (2, 0)
 
 
-def test_dataset_without_the_column_gets_one_line_and_stores_nothing(tmp_path: Path) -> None:
+def test_dataset_without_the_column_gets_one_line_and_stores_nothing(tmp_path: Path,
+                                                                     lyrictui) -> None:
     import datasets
 
     folder = tmp_path / "no-text"
@@ -230,7 +231,8 @@ def prepared_cache(cache: Path, repo_id: str, rows: dict[str, list[str]]) -> Pat
     return target
 
 
-def test_hub_datasets_offline_from_the_local_caches(tmp_path: Path) -> None:
+def test_hub_datasets_offline_from_the_local_caches(tmp_path: Path, hub_file_cache,
+                                                    lyrictui) -> None:
     datasets_cache = tmp_path / "datasets-cache"
     prepared_cache(datasets_cache, "huggingartists/paper-lanterns", huggingartists_rows())
     hub_cache = tmp_path / "hub-cache"

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hubkit import hub_file_cache, lyrictui
 
 from lyrictui.core.engine import bases
 from lyrictui.core.store.library import Library
@@ -68,7 +67,8 @@ def test_add_a_local_folder_then_write_with_it(huggingartists_model: Path,
     assert len(library.list_models(library.get_artist("Paper Lanterns").id)) == 2
 
 
-def test_add_a_hub_model_from_the_local_cache_offline(tmp_path: Path, tiny_gpt2) -> None:
+def test_add_a_hub_model_from_the_local_cache_offline(tmp_path: Path, tiny_gpt2, hub_file_cache,
+                                                      lyrictui) -> None:
     built = tiny_gpt2(tmp_path / "built", n_layer=1, n_embd=32,
                             n_positions=128)
     files = {p.name: p.read_bytes() for p in built.iterdir()}

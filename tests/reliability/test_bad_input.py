@@ -16,17 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from badinput_kit import (
-    CONTROL,
-    SONG_A,
-    Outcome,
-    cli,
-    pickle_only_model,
-    real_cli,
-    snapshot,
-    stock_library,
-    trap_is_live,
-)
 from fakes import FakeArtist, FakeGenius
 from fakes.genius_data import standard_catalog
 
@@ -158,9 +147,9 @@ REAL_PROCESS_IDS = ["name-empty", "name-10000-chars-import", "suggest-pickle-onl
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def files(tmp_path_factory: pytest.TempPathFactory, song_a) -> Path:
     folder = tmp_path_factory.mktemp("files")
-    (folder / "good.txt").write_text(SONG_A + "\n", encoding="utf-8")
+    (folder / "good.txt").write_text(song_a + "\n", encoding="utf-8")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 8)
     (folder / "latin1.txt").write_bytes("Caf\xe9 au lait, d\xe9j\xe0 vu\n".encode("latin-1"))
     (folder / "empty.txt").write_bytes(b"")
@@ -179,7 +168,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory, gpt2_tokenizer,
-           tiny_gpt2) -> Path:
+           tiny_gpt2, pickle_only_model) -> Path:
     folder = tmp_path_factory.mktemp("models")
     good = tiny_gpt2(folder / "good", n_layer=1, n_embd=32,
                            n_positions=64)
@@ -234,37 +223,47 @@ def report(surface: str, shown: str) -> None:
     print(json.dumps({"case": test, "surface": surface, "shown": shown}, ensure_ascii=True))
 
 
-def assert_one_clear_line(out: Outcome, expect: tuple[str, ...]) -> str:
-    assert out.exception is None, f"escaped: {out.exception!r}"
-    assert out.code == 2, (out.code, out.stdout[-500:], out.stderr[-500:])
-    assert "Traceback" not in out.stdout + out.stderr
-    lines = out.error_lines
-    assert len(lines) == 1, lines[:5]
-    line = lines[0]
-    assert line.startswith("error: ")
-    assert len(line) < 400, f"{len(line)} characters"
-    assert not CONTROL.search(line), repr(line)
-    for word in expect:
-        assert word.casefold() in line.casefold(), (word, line)
-    report("CLI", line)
-    return line
+@pytest.fixture(scope="module")
+def assert_one_clear_line(control_chars):
+    """`assert_one_clear_line(outcome, expect)`: the CLI refused with exit code 2 and one clean
+    `error: ` line holding every word of `expect`; returns the line."""
+    def check(out, expect: tuple[str, ...]) -> str:
+        assert out.exception is None, f"escaped: {out.exception!r}"
+        assert out.code == 2, (out.code, out.stdout[-500:], out.stderr[-500:])
+        assert "Traceback" not in out.stdout + out.stderr
+        lines = out.error_lines
+        assert len(lines) == 1, lines[:5]
+        line = lines[0]
+        assert line.startswith("error: ")
+        assert len(line) < 400, f"{len(line)} characters"
+        assert not control_chars.search(line), repr(line)
+        for word in expect:
+            assert word.casefold() in line.casefold(), (word, line)
+        report("CLI", line)
+        return line
+    return check
 
 
-def run_case(case: Case, home: Path, files: Path, models: Path, genius: FakeGenius,
-             runner=cli) -> str:
-    stock_library(home).close()
-    if case.setup:
-        SETUPS[case.setup](home, models)
-    before = snapshot(home)
-    out = runner(*expand(case.args, files, models), env=case_env(case, genius))
-    line = assert_one_clear_line(out, case.expect)
-    assert snapshot(home) == before, "stored state changed"
-    return line
+@pytest.fixture(scope="module")
+def run_case(cli, snapshot, stock_library, assert_one_clear_line):
+    """`run_case(case, home, files, models, genius, runner=cli)`: run one bad-input case on the
+    stock library; the CLI refuses it in one clear line and stores nothing."""
+    def run(case: Case, home: Path, files: Path, models: Path, genius: FakeGenius,
+            runner=cli) -> str:
+        stock_library(home).close()
+        if case.setup:
+            SETUPS[case.setup](home, models)
+        before = snapshot(home)
+        out = runner(*expand(case.args, files, models), env=case_env(case, genius))
+        line = assert_one_clear_line(out, case.expect)
+        assert snapshot(home) == before, "stored state changed"
+        return line
+    return run
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_cli_bad_input(case: Case, lyrictui_home: Path, files: Path, models: Path,
-                       genius: FakeGenius) -> None:
+                       genius: FakeGenius, trap_is_live, run_case) -> None:
     run_case(case, lyrictui_home, files, models, genius)
     if case.id.startswith(("suggest-pickle", "train-base-pickle", "suggest-artist-model")):
         assert trap_is_live(lyrictui_home.parent)
@@ -273,12 +272,13 @@ def test_cli_bad_input(case: Case, lyrictui_home: Path, files: Path, models: Pat
 
 @pytest.mark.parametrize("case_id", REAL_PROCESS_IDS)
 def test_cli_bad_input_in_a_real_process(case_id: str, lyrictui_home: Path, files: Path,
-                                         models: Path, genius: FakeGenius) -> None:
+                                         models: Path, genius: FakeGenius, real_cli,
+                                         run_case) -> None:
     run_case(CASES_BY_ID[case_id], lyrictui_home, files, models, genius, runner=real_cli)
 
 
 def test_refused_files_are_summed_up_not_listed_ten_thousand_times(
-        lyrictui_home: Path, files: Path) -> None:
+        lyrictui_home: Path, files: Path, cli) -> None:
     out = cli("import", "New Band", str(files / "ten-thousand-empty"))
     assert out.code == 2
     assert len(out.stdout.splitlines()) < 30, "a refusal per line for 10,000 files"
@@ -291,7 +291,7 @@ def test_refused_files_are_summed_up_not_listed_ten_thousand_times(
 @pytest.mark.parametrize("name", ["AC/DC", "../x", "Sigur Rós", "🎸 Guitar 🎸", "/etc/passwd",
                                   "..", "C:\\Windows", "~root"])
 def test_odd_names_are_valid_and_their_folder_stays_inside_the_home(
-        name: str, lyrictui_home: Path, files: Path) -> None:
+        name: str, lyrictui_home: Path, files: Path, cli) -> None:
     out = cli("import", name, str(files / "good.txt"))
     assert out.code == 0, out.stderr
     lib = Library()
@@ -304,10 +304,10 @@ def test_odd_names_are_valid_and_their_folder_stays_inside_the_home(
 
 
 def test_a_pack_for_a_dotdot_name_writes_only_inside_the_home(lyrictui_home: Path,
-                                                              tmp_path: Path) -> None:
+                                                              tmp_path: Path, cli, song_a) -> None:
     lib = Library()
     artist = lib.add_artist("../x", "imported")
-    for n, text in enumerate((SONG_A, "Another song\nwith two lines", "third one\nhere"), 1):
+    for n, text in enumerate((song_a, "Another song\nwith two lines", "third one\nhere"), 1):
         lib.add_song(artist.id, f"s{n}", text, source_key=str(n))
     outside = sorted(p.name for p in tmp_path.iterdir())
     out = cli("pack", "../x", "--base", "starter", "--block-size", "16")
@@ -319,7 +319,7 @@ def test_a_pack_for_a_dotdot_name_writes_only_inside_the_home(lyrictui_home: Pat
 
 
 def test_a_name_differing_only_by_case_is_the_same_artist(lyrictui_home: Path,
-                                                          files: Path) -> None:
+                                                          files: Path, cli, stock_library) -> None:
     stock_library(lyrictui_home).close()
     out = cli("import", "ac/dc", str(files / "good.txt"))
     assert out.code == 0, out.stderr
@@ -335,7 +335,7 @@ def test_a_name_differing_only_by_case_is_the_same_artist(lyrictui_home: Path,
 # -- inputs that must work ---------------------------------------------------------------
 
 
-def test_an_empty_song_gets_opening_lines(models: Path) -> None:
+def test_an_empty_song_gets_opening_lines(models: Path, cli) -> None:
     out = cli("suggest", "--model", str(models / "good"), "-n", "2", "--seed", "1",
               "--max-tokens", "6", input="")
     assert out.code == 0, out.stderr
@@ -343,7 +343,7 @@ def test_an_empty_song_gets_opening_lines(models: Path) -> None:
 
 
 def test_a_song_longer_than_the_window_is_trimmed_and_works(models: Path,
-                                                             gpt2_tokenizer) -> None:
+                                                             gpt2_tokenizer, cli) -> None:
     song = "\n".join(f"line {i} of a song that goes on and on" for i in range(40)) + "\n"
     assert len(gpt2_tokenizer.encode(song)) > 4 * 64  # the model's window is 64 tokens
     out = cli("suggest", "--model", str(models / "good"), "-n", "2", "--seed", "1",
@@ -387,16 +387,21 @@ def notes(seen: list) -> list[tuple[str, str]]:
             if isinstance(m, Notify)]
 
 
-def assert_notified(seen: list, *expect: str) -> str:
-    """Exactly the one error or warning notification, one line, holding every `expect`."""
-    shown = [(msg, sev) for msg, sev in notes(seen) if sev in ("error", "warning")]
-    assert len(shown) == 1, notes(seen)
-    message = shown[0][0]
-    assert "\n" not in message and "Traceback" not in message and not CONTROL.search(message)
-    for word in expect:
-        assert word.casefold() in message.casefold(), (word, message)
-    report("app notification", message)
-    return message
+@pytest.fixture(scope="module")
+def assert_notified(control_chars):
+    """`assert_notified(seen, *expect)`: exactly the one error or warning notification, one
+    line, holding every `expect`; returns its message."""
+    def check(seen: list, *expect: str) -> str:
+        shown = [(msg, sev) for msg, sev in notes(seen) if sev in ("error", "warning")]
+        assert len(shown) == 1, notes(seen)
+        message = shown[0][0]
+        assert "\n" not in message and "Traceback" not in message
+        assert not control_chars.search(message), repr(message)
+        for word in expect:
+            assert word.casefold() in message.casefold(), (word, message)
+        report("app notification", message)
+        return message
+    return check
 
 
 def dialog_error(app, selector: str) -> str:
@@ -414,7 +419,7 @@ def select_artist(app, name: str) -> None:
 
 
 @pytest.fixture
-def stocked_app(lyrictui_home: Path):
+def stocked_app(lyrictui_home: Path, stock_library):
     from lyrictui.app import Services, make_app
 
     library = stock_library(lyrictui_home)
@@ -429,7 +434,7 @@ def stocked_app(lyrictui_home: Path):
         "app-add-name-escape", "app-add-name-10000-chars"])
 async def test_app_add_artist_refuses_bad_names_in_the_dialog(
         name: str, expect: str, stocked_app, lyrictui_home: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, snapshot) -> None:
     from lyrictui.dialogs.add_artist import AddArtistDialog
 
     monkeypatch.setenv("GENIUS_ACCESS_TOKEN", "some-token-000000000000")
@@ -452,7 +457,7 @@ async def test_app_add_artist_refuses_bad_names_in_the_dialog(
 
 
 async def test_app_import_refuses_a_blank_name_in_the_dialog(stocked_app, lyrictui_home: Path,
-                                                             files: Path) -> None:
+                                                             files: Path, snapshot) -> None:
     from lyrictui.dialogs.import_files import ImportFilesDialog
 
     app = stocked_app
@@ -480,7 +485,8 @@ async def test_app_import_refuses_a_blank_name_in_the_dialog(stocked_app, lyrict
                  marks=pytest.mark.slow),
 ])
 async def test_app_import_of_unusable_files_is_one_notification(
-        folder: str, stocked_app, lyrictui_home: Path, files: Path) -> None:
+        folder: str, stocked_app, lyrictui_home: Path, files: Path, snapshot,
+        assert_notified) -> None:
     from lyrictui.dialogs.import_files import ImportFilesDialog
 
     seen: list = []
@@ -500,7 +506,7 @@ async def test_app_import_of_unusable_files_is_one_notification(
 
 
 async def test_app_add_artist_without_a_token_asks_for_one_and_stores_nothing_on_cancel(
-        stocked_app, lyrictui_home: Path) -> None:
+        stocked_app, lyrictui_home: Path, snapshot) -> None:
     from lyrictui.dialogs.text_prompt import TextPromptDialog
 
     app = stocked_app
@@ -523,7 +529,8 @@ async def test_app_add_artist_without_a_token_asks_for_one_and_stores_nothing_on
 ], ids=["app-scrape-invalid-token", "app-scrape-unknown-artist"])
 async def test_app_scrape_failures_are_one_notification(
         artist: str, token: str | None, expect: tuple[str, ...], stocked_app,
-        lyrictui_home: Path, genius: FakeGenius, monkeypatch: pytest.MonkeyPatch) -> None:
+        lyrictui_home: Path, genius: FakeGenius, monkeypatch: pytest.MonkeyPatch, snapshot,
+        assert_notified) -> None:
     for key, value in genius.env(token).items():
         monkeypatch.setenv(key, value)
     seen: list = []
@@ -542,7 +549,8 @@ async def test_app_scrape_failures_are_one_notification(
 
 
 async def test_app_garbage_config_is_a_notification_not_silence(stocked_app,
-                                                                lyrictui_home: Path) -> None:
+                                                                lyrictui_home: Path, snapshot,
+                                                                assert_notified) -> None:
     garbage_config(lyrictui_home, lyrictui_home)
     seen: list = []
     app = stocked_app
@@ -564,7 +572,7 @@ async def test_app_garbage_config_is_a_notification_not_silence(stocked_app,
         "app-compose-no-model"])
 async def test_app_actions_on_an_artist_without_what_they_need(
         key: str, artist: str, expect: tuple[str, ...], stocked_app,
-        lyrictui_home: Path) -> None:
+        lyrictui_home: Path, snapshot, assert_notified) -> None:
     seen: list = []
     app = stocked_app
     async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
@@ -578,7 +586,7 @@ async def test_app_actions_on_an_artist_without_what_they_need(
 
 
 async def test_app_rename_onto_another_artist_in_another_case_is_refused(
-        stocked_app, lyrictui_home: Path) -> None:
+        stocked_app, lyrictui_home: Path, snapshot, assert_notified) -> None:
     from lyrictui.dialogs.text_prompt import TextPromptDialog
 
     seen: list = []
@@ -605,7 +613,7 @@ async def test_app_rename_onto_another_artist_in_another_case_is_refused(
 ], ids=["app-train-block-size-0", "app-train-negative-epochs", "app-train-zero-epochs",
         "app-train-lr-not-a-number"])
 async def test_app_train_dialog_refuses_bad_options(
-        field_id: str, value: str, expect: str, stocked_app, lyrictui_home: Path) -> None:
+        field_id: str, value: str, expect: str, stocked_app, lyrictui_home: Path, snapshot) -> None:
     from lyrictui.dialogs.train_options import TrainOptionsDialog
 
     app = stocked_app
@@ -631,7 +639,7 @@ async def test_app_train_dialog_refuses_bad_options(
 ], ids=["app-train-base-pickle-only", "app-train-block-size-100000"])
 async def test_app_train_with_an_unusable_base_starts_no_run(
         base: str, block: str, expect: tuple[str, ...], stocked_app, lyrictui_home: Path,
-        models: Path) -> None:
+        models: Path, snapshot, assert_notified) -> None:
     from lyrictui.dialogs.train_options import TrainOptionsDialog
 
     seen: list = []
@@ -663,7 +671,7 @@ async def test_app_train_with_an_unusable_base_starts_no_run(
 ], ids=["app-composer-truncated-safetensors", "app-composer-pickle-only"])
 async def test_app_composer_with_a_broken_model_is_one_notification(
         model: str, expect: tuple[str, ...], stocked_app, lyrictui_home: Path,
-        models: Path) -> None:
+        models: Path, snapshot, assert_notified) -> None:
     from lyrictui.screens.composer import ComposerScreen
 
     app = stocked_app
@@ -757,7 +765,8 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_an_unknown_base_with_the_hub_unreachable_is_one_line_at_once(
-        lyrictui_home: Path, tmp_path: Path) -> None:
+        lyrictui_home: Path, tmp_path: Path, snapshot, real_cli, stock_library,
+        assert_one_clear_line) -> None:
     """As on a laptop on a train, HF_HUB_OFFLINE unset: huggingface_hub alone retries for
     most of a minute and prints each retry; lyrictui probes the hub once and says what to do,
     before any run exists."""
@@ -770,7 +779,8 @@ def test_an_unknown_base_with_the_hub_unreachable_is_one_line_at_once(
 
 
 @pytest.mark.slow
-def test_a_cached_hub_base_loads_with_the_hub_unreachable(tmp_path: Path, models: Path) -> None:
+def test_a_cached_hub_base_loads_with_the_hub_unreachable(tmp_path: Path, models: Path,
+                                                          real_cli) -> None:
     env = offline_env(tmp_path)
     repo = Path(env["HF_HOME"]) / "hub" / "models--lyrictui-test--tiny"
     shutil.copytree(models / "good", repo / "snapshots" / ("0" * 40))

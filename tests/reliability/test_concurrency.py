@@ -28,11 +28,9 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeGenius
-from fakes.genius_data import synthetic_catalog
-from scrape_pack_kit import CHOIR, FIRST_ID, expected_choir
+from fakes.genius_data import CHOIR, FIRST_ID, expected_choir, synthetic_catalog
 from textual.notifications import Notify
 from textual.worker import Worker, WorkerState
-from train_faults_kit import TRAIN_ARGS, integrity, spawn
 
 from lyrictui.app import Services, make_app
 from lyrictui.core import config, paths
@@ -129,7 +127,7 @@ def output_failures(log: Path) -> list[str]:
 @pytest.mark.parametrize("plan", [pytest.param(APP_CI, id="ci"),
                                   pytest.param(APP_SLOW, id="slow", marks=pytest.mark.slow)])
 async def test_the_app_reads_while_a_scrape_and_a_training_run_write(
-        plan: AppPlan, tmp_path: Path, add_corpus, tiny_base) -> None:
+        plan: AppPlan, tmp_path: Path, add_corpus, tiny_base, spawn, integrity, train_args) -> None:
     base = tiny_base(tmp_path / "base")
     library = Library()
     add_corpus(library, BAND)
@@ -145,7 +143,7 @@ async def test_the_app_reads_while_a_scrape_and_a_training_run_write(
     with FakeGenius(artists, songs, latency=plan.latency).in_thread() as fake:
         env.update(fake.env())
         procs["train"] = spawn(["train", BAND, "--base", str(base), "--epochs",
-                                str(plan.epochs), "--patience", "0", *TRAIN_ARGS],
+                                str(plan.epochs), "--patience", "0", *train_args],
                                logs["train"], env)  # no early stop: every epoch writes
         app = make_app(Services(library=library))
         try:
@@ -386,7 +384,7 @@ def percentile(values: list[float], q: float) -> float:
 @pytest.mark.parametrize("plan", [pytest.param(HAMMER_CI, id="ci"),
                                   pytest.param(HAMMER_SLOW, id="slow", marks=pytest.mark.slow)])
 def test_eight_processes_hammering_the_library_lose_nothing(plan: HammerPlan,
-                                                            tmp_path: Path) -> None:
+                                                            tmp_path: Path, integrity) -> None:
     db = paths.library_path()
     assert not db.exists()  # the workers race to create it, as a first start can
     folder = tmp_path / "hammer"

@@ -19,17 +19,6 @@ import time
 from pathlib import Path
 
 import pytest
-from train_faults_kit import (
-    TRAIN_ARGS,
-    assert_models_complete,
-    events,
-    integrity,
-    latest_step,
-    lyrictui,
-    runs_json,
-    spawn,
-    wait_for,
-)
 
 from lyrictui.core.store import status
 from lyrictui.core.store.library import Library
@@ -71,12 +60,13 @@ async def training_screen_status(library: Library, run_id: str) -> str:
 
 
 def test_a_silently_dead_run_shows_interrupted_within_the_heartbeat_timeout_and_resumes(
-        library: Library, base: Path, tmp_path: Path, add_corpus):
+        library: Library, base: Path, tmp_path: Path, add_corpus, lyrictui, spawn, latest_step,
+        wait_for, integrity, train_args, events, runs_json, assert_models_complete):
     configured = lyrictui("config", "set", "heartbeat_timeout", str(TIMEOUT_S))
     assert configured.returncode == 0, configured.stderr
     artist = add_corpus(library)
     proc = spawn(["train", artist.name, "--base", str(base), "--epochs", "8", "--save-every",
-                  "2", *TRAIN_ARGS], tmp_path / "train.log")
+                  "2", *train_args], tmp_path / "train.log")
     try:
         run = wait_for(lambda: library.list_runs() and library.list_runs()[0], what="the run")
         folder = runs.run_dir(run)

@@ -1,4 +1,4 @@
-"""The disk fills up while packing, checkpointing and saving a model (see diskfull_kit.py).
+"""The disk fills up while packing, checkpointing and saving a model (diskfull_site/fulldisk.py).
 
 Each case runs the real CLI with the disk filling at that moment: exit code 2, one line
 `error: ...` saying the disk is full and what to do, no traceback; and the previous good state
@@ -23,17 +23,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from diskfull_kit import FullDisk, install
-from train_faults_kit import (
-    TRAIN_ARGS,
-    assert_models_complete,
-    events,
-    integrity,
-    latest_step,
-    lyrictui,
-    rows,
-    temp_entries,
-)
 
 from lyrictui.core import paths
 from lyrictui.core.pack import packing
@@ -79,14 +68,15 @@ def train_to_first_checkpoint(library: Library, run_id: str) -> None:
 
 
 def test_disk_full_while_packing_keeps_the_previous_dataset(
-        library: Library, base: Path, lyrictui_home: Path, add_corpus):
+        library: Library, base: Path, lyrictui_home: Path, add_corpus, full_disk, lyrictui,
+        integrity, rows):
     artist = add_corpus(library)
     first = packing.pack(library, artist, base=str(base), block_size=32)
     before = [dict(r) for r in rows("SELECT * FROM datasets")]
     for i in range(3):
         library.add_song(artist.id, f"new song {i}", f"fresh words number {i}\n" * 8)
 
-    disk = FullDisk(lyrictui_home, at="/datasets/", after=4096)
+    disk = full_disk(lyrictui_home, at="/datasets/", after=4096)
     result = lyrictui("pack", artist.name, "--base", str(base), "--block-size", "32",
                       env=disk.env())
     line = one_line_error(result.returncode, result.stdout, result.stderr)
@@ -106,7 +96,8 @@ def test_disk_full_while_packing_keeps_the_previous_dataset(
 
 
 def test_disk_full_while_checkpointing_keeps_the_last_checkpoint_resumable(
-        library: Library, base: Path, lyrictui_home: Path, add_corpus, tiny_config):
+        library: Library, base: Path, lyrictui_home: Path, add_corpus, tiny_config, full_disk,
+        lyrictui, latest_step, temp_entries, integrity, assert_models_complete):
     artist = add_corpus(library)
     # Checkpoints every 2 steps, evaluation (and the best weights) only at the end.
     run = runs.create_run(library, artist, tiny_config(base, epochs=3, save_every=2,
@@ -115,7 +106,7 @@ def test_disk_full_while_checkpointing_keeps_the_last_checkpoint_resumable(
     folder = runs.run_dir(run)
     assert latest_step(folder) == 2
 
-    disk = FullDisk(lyrictui_home, at="/checkpoints/.step-", after=100_000)
+    disk = full_disk(lyrictui_home, at="/checkpoints/.step-", after=100_000)
     result = lyrictui("resume", run.id, env=disk.env())
     line = one_line_error(result.returncode, result.stdout, result.stderr)
     assert f"lyrictui resume {run.id}" in line
@@ -145,26 +136,32 @@ def previous_model(library: Library, base: Path, add_corpus, tiny_config):
     return artist, model
 
 
-def _previous_model_intact(model) -> None:
-    from lyrictui.core.engine.suggest import Suggester
+@pytest.fixture
+def previous_model_intact(assert_models_complete, rows, temp_entries):
+    """`previous_model_intact(model)`: the one registered model is `model`, whole, loadable,
+    with no temporary folder beside it."""
+    def check(model) -> None:
+        from lyrictui.core.engine.suggest import Suggester
 
-    assert [m["id"] for m in assert_models_complete()] == [model.id]
-    assert rows("SELECT path FROM models")[0]["path"] == model.path
-    assert Suggester.load(model.path, device="cpu").loaded.window == 64
-    assert not temp_entries(Path(model.path).parent)
+        assert [m["id"] for m in assert_models_complete()] == [model.id]
+        assert rows("SELECT path FROM models")[0]["path"] == model.path
+        assert Suggester.load(model.path, device="cpu").loaded.window == 64
+        assert not temp_entries(Path(model.path).parent)
+    return check
 
 
 def test_disk_full_while_saving_the_model_keeps_the_previous_model(
-        library: Library, base: Path, lyrictui_home: Path, previous_model):
+        library: Library, base: Path, lyrictui_home: Path, previous_model, full_disk, lyrictui,
+        assert_models_complete, train_args, latest_step, integrity, events, previous_model_intact):
     artist, previous = previous_model
 
-    disk = FullDisk(lyrictui_home, at="/models/.", after=0)
-    result = lyrictui("train", artist.name, "--base", str(base), "--epochs", "1", *TRAIN_ARGS,
+    disk = full_disk(lyrictui_home, at="/models/.", after=0)
+    result = lyrictui("train", artist.name, "--base", str(base), "--epochs", "1", *train_args,
                       env=disk.env())
     line = one_line_error(result.returncode, result.stdout, result.stderr)
     report("model publish", line, full_after_bytes=0)
 
-    _previous_model_intact(previous)
+    previous_model_intact(previous)
     (run,) = [r for r in Library().list_runs() if r.id != previous.run_id]
     assert run.status == "failed" and run.model_id is None
     folder = runs.run_dir(run)
@@ -181,18 +178,20 @@ def test_disk_full_while_saving_the_model_keeps_the_previous_model(
 
 @pytest.mark.slow
 def test_disk_full_while_saving_the_best_weights_keeps_the_previous_model(
-        library: Library, base: Path, lyrictui_home: Path, previous_model):
+        library: Library, base: Path, lyrictui_home: Path, previous_model, install_full_disk,
+        full_disk, integrity, train_args, temp_entries, assert_models_complete,
+        previous_model_intact):
     artist, previous = previous_model
 
-    uninstall = install(FullDisk(lyrictui_home, at="/.best.tmp", after=50_000))
+    uninstall = install_full_disk(full_disk(lyrictui_home, at="/.best.tmp", after=50_000))
     try:
-        result = cli("train", artist.name, "--base", str(base), "--epochs", "1", *TRAIN_ARGS)
+        result = cli("train", artist.name, "--base", str(base), "--epochs", "1", *train_args)
     finally:
         uninstall()
     line = one_line_error(result.exit_code, result.stdout, result.stderr)
     report("best weights", line, full_after_bytes=50_000)
 
-    _previous_model_intact(previous)
+    previous_model_intact(previous)
     (run,) = [r for r in Library().list_runs() if r.id != previous.run_id]
     assert run.status == "failed" and run.error == line.removeprefix("error: ")
     folder = runs.run_dir(run)
@@ -217,7 +216,7 @@ def _can_mount_tmpfs() -> bool:
 @pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs `unshare -rm` to mount a tmpfs")
 def test_a_real_full_tmpfs_while_checkpointing(library: Library, base: Path,
                                                lyrictui_home: Path, tmp_path: Path, add_corpus,
-                                               tiny_config):
+                                               tiny_config, latest_step, temp_entries, integrity):
     """The same as the checkpoint case, on a real filesystem that is full: the data home is a
     tmpfs (in a private mount namespace) with room for what it holds and 4 MB more, less than
     one checkpoint, so safetensors' own (native) writer hits ENOSPC."""

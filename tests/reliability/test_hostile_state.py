@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from train_faults_kit import TRAIN_ARGS, lyrictui, rows, spawn, wait_for
 
 from lyrictui.core import paths
 from lyrictui.core.store.library import Library
@@ -24,9 +23,10 @@ def base(tmp_path: Path, tiny_base) -> Path:
 # -- 1. remove while the artist's run trains ----------------------------------------------------
 
 def test_remove_is_refused_while_the_artists_run_trains_and_works_once_it_stopped(
-        library: Library, base: Path, tmp_path: Path, add_corpus):
+        library: Library, base: Path, tmp_path: Path, add_corpus, spawn, lyrictui, wait_for, rows,
+        train_args):
     artist = add_corpus(library, "Busy Band")
-    proc = spawn(["train", artist.name, "--base", str(base), "--epochs", "200", *TRAIN_ARGS],
+    proc = spawn(["train", artist.name, "--base", str(base), "--epochs", "200", *train_args],
                  tmp_path / "train.log")
     try:
         run = wait_for(lambda: library.list_runs() and library.list_runs()[0], what="the run")
@@ -94,7 +94,7 @@ BAD_EVENT_LINES = {
 
 
 def test_bad_event_lines_are_skipped_and_counted_never_fatal(
-        library: Library, base: Path, add_corpus, tiny_config):
+        library: Library, base: Path, add_corpus, tiny_config, lyrictui):
     from lyrictui.core.train.events import read_events
     from lyrictui.core.train.run_state import RunState
 
@@ -164,7 +164,7 @@ def _one_line_run(line: bytes, name: str) -> Path:
 # -- 4. import: file names that are not UTF-8, links out of the folder, deep folders ----------
 
 def test_import_names_that_are_not_utf8_become_readable_titles_and_nothing_stops_midway(
-        tmp_path: Path):
+        tmp_path: Path, lyrictui, rows):
     import os
 
     folder = tmp_path / "songs"
@@ -189,7 +189,8 @@ def test_import_names_that_are_not_utf8_become_readable_titles_and_nothing_stops
     assert rerun.returncode == 0 and rerun.stdout.count("already imported") == 5
 
 
-def test_import_does_not_follow_links_out_of_the_folder_and_walks_any_depth(tmp_path: Path):
+def test_import_does_not_follow_links_out_of_the_folder_and_walks_any_depth(tmp_path: Path,
+                                                                            lyrictui, rows):
     outside = tmp_path / "secret.txt"
     outside.write_text("a secret line\nnot lyrics\n", encoding="utf-8")
     folder = tmp_path / "songs"
@@ -220,7 +221,7 @@ def test_import_does_not_follow_links_out_of_the_folder_and_walks_any_depth(tmp_
 
 # -- 7. names that differ only by case or Unicode normalisation -------------------------------
 
-def test_names_that_differ_by_case_or_normalisation_are_one_artist(tmp_path: Path):
+def test_names_that_differ_by_case_or_normalisation_are_one_artist(tmp_path: Path, rows, lyrictui):
     import unicodedata
 
     composed = "Beyonc\u00e9"
@@ -244,7 +245,7 @@ def test_names_that_differ_by_case_or_normalisation_are_one_artist(tmp_path: Pat
         Library().rename_artist(Library().get_artist("Someone Else").id, "BEYONCE\u0301")
 
 
-def test_a_version_2_library_with_twins_migrates_and_keeps_both(lyrictui_home: Path):
+def test_a_version_2_library_with_twins_migrates_and_keeps_both(lyrictui_home: Path, rows):
     import sqlite3
     import unicodedata
 
@@ -283,7 +284,7 @@ CONFIG_EDITS = {
 
 @pytest.mark.parametrize("case", list(CONFIG_EDITS))
 def test_a_config_that_does_not_fit_the_weights_is_refused_in_one_line(
-        base: Path, tmp_path: Path, case: str):
+        base: Path, tmp_path: Path, case: str, lyrictui):
     import json
     import shutil
 
@@ -300,7 +301,7 @@ def test_a_config_that_does_not_fit_the_weights_is_refused_in_one_line(
     assert "\x1b" not in result.stderr
 
 
-def test_the_untouched_model_still_suggests(base: Path):
+def test_the_untouched_model_still_suggests(base: Path, lyrictui):
     result = lyrictui("suggest", "--model", str(base), "--device", "cpu", timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
 
@@ -308,7 +309,7 @@ def test_the_untouched_model_still_suggests(base: Path):
 # -- 9. export -o onto a link, a FIFO or /dev/stdout -------------------------------------------
 
 @pytest.fixture
-def exported(tmp_path: Path) -> str:
+def exported(tmp_path: Path, lyrictui) -> str:
     song = tmp_path / "songs.txt"
     song.write_text("# One\n\nfirst song line\n---\n# Two\n\nsecond song line\n", "utf-8")
     result = lyrictui("import", "Export Band", str(song))
@@ -330,7 +331,7 @@ def test_export_to_dash_writes_stdout(exported: str, tmp_path: Path):
 
 
 def test_export_through_a_link_writes_its_target_and_keeps_the_link(exported: str,
-                                                                    tmp_path: Path):
+                                                                    tmp_path: Path, lyrictui):
     import os
 
     target = tmp_path / "real.txt"
@@ -346,7 +347,7 @@ def test_export_through_a_link_writes_its_target_and_keeps_the_link(exported: st
 
 
 def test_export_into_a_fifo_streams_to_its_reader_and_never_replaces_it(exported: str,
-                                                                        tmp_path: Path):
+                                                                        tmp_path: Path, lyrictui):
     import os
     import stat
     import threading
@@ -410,7 +411,7 @@ def test_export_and_drafts_export_to_dev_stdout_write_the_stream(exported: str,
     ("\u2066Band\u2069", "control characters"), ("Band\u2067", "control characters"),
     ("\u2800", "is empty"), ("\u3164 \u3164", "is empty"), ("\uffa0", "is empty")])
 def test_names_with_bidi_isolates_or_that_look_blank_are_refused(tmp_path: Path, name: str,
-                                                                  said: str):
+                                                                  said: str, lyrictui):
     song = tmp_path / "s.txt"
     song.write_text("a line of a song\nanother line\n", "utf-8")
     result = lyrictui("import", name, str(song))
@@ -418,7 +419,7 @@ def test_names_with_bidi_isolates_or_that_look_blank_are_refused(tmp_path: Path,
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_bidi_isolates_in_imported_lyrics_are_dropped(tmp_path: Path):
+def test_bidi_isolates_in_imported_lyrics_are_dropped(tmp_path: Path, lyrictui, rows):
     song = tmp_path / "s\u2067x.txt"
     song.write_text("a line \u2067of\u2069 a song\nanother line\n", "utf-8")
     assert lyrictui("import", "Plain Band", str(song)).returncode == 0
@@ -445,7 +446,7 @@ def one_line(result, *said: str) -> str:
     ('device = "tpu"\n', "device", "one of auto"),
 ])
 def test_a_config_setting_of_the_wrong_type_is_one_line_naming_the_key(
-        lyrictui_home: Path, text: str, key: str, kind: str):
+        lyrictui_home: Path, text: str, key: str, kind: str, lyrictui):
     config = lyrictui_home / "config.toml"
     config.write_text(text + 'genius_proxy = "http://proxy:3128"\n', "utf-8")
     before = config.read_bytes()
@@ -463,7 +464,7 @@ def test_a_config_setting_of_the_wrong_type_is_one_line_naming_the_key(
     assert "http://proxy:3128" in shown.stdout
 
 
-def test_a_fifo_as_config_toml_is_refused_at_once(lyrictui_home: Path):
+def test_a_fifo_as_config_toml_is_refused_at_once(lyrictui_home: Path, lyrictui):
     import os
     import time
 
@@ -477,7 +478,7 @@ def test_a_fifo_as_config_toml_is_refused_at_once(lyrictui_home: Path):
 # -- Minor: suggest and train arguments past what torch or a run can take -----------------------
 
 def test_suggest_honours_the_device_setting_and_refuses_bad_seeds_and_devices(
-        lyrictui_home: Path, base: Path):
+        lyrictui_home: Path, base: Path, lyrictui):
     import torch
 
     song = lyrictui_home.parent / "song.txt"
@@ -502,7 +503,7 @@ def test_suggest_honours_the_device_setting_and_refuses_bad_seeds_and_devices(
     ("--weight-decay", "nan", "--weight-decay must be"),
 ])
 def test_train_arguments_no_run_can_use_are_refused_before_a_run_exists(
-        library: Library, add_corpus, base: Path, flag: str, value: str, said: str):
+        library: Library, add_corpus, base: Path, flag: str, value: str, said: str, lyrictui, rows):
     artist = add_corpus(library, "Bound Band", songs=2)
     one_line(lyrictui("train", artist.name, "--base", str(base), flag, value, "--detach"), said)
     assert not rows("SELECT id FROM runs")
@@ -534,7 +535,9 @@ def _library_with_songs(count: int) -> Library:
     return library
 
 
-def test_a_garbled_library_is_named_damaged_and_doctor_rebuilds_what_it_can(lyrictui_home: Path):
+def test_a_garbled_library_is_named_damaged_and_doctor_rebuilds_what_it_can(lyrictui_home: Path,
+                                                                            lyrictui, integrity,
+                                                                            rows):
     _library_with_songs(200)
     path = paths.library_path()
     assert lyrictui("doctor").returncode == 0
@@ -554,7 +557,6 @@ def test_a_garbled_library_is_named_damaged_and_doctor_rebuilds_what_it_can(lyri
     # The damaged file is moved aside, never deleted; the new one is whole.
     (aside,) = path.parent.glob("library.sqlite3.damaged-*[0-9]")
     assert aside.stat().st_size > 0
-    from train_faults_kit import integrity
     assert integrity() == "ok"
     titles = [r["title"] for r in rows("SELECT title FROM songs ORDER BY title")]
     # The page lost holds a few songs; every other one is kept, with the artist and the draft.
@@ -566,7 +568,7 @@ def test_a_garbled_library_is_named_damaged_and_doctor_rebuilds_what_it_can(lyri
 
 
 def test_a_library_is_copied_before_a_migration_and_doctor_restores_the_copy(
-        lyrictui_home: Path):
+        lyrictui_home: Path, lyrictui):
     import sqlite3
 
     from lyrictui.core.store import db
@@ -599,7 +601,7 @@ def test_a_library_is_copied_before_a_migration_and_doctor_restores_the_copy(
     assert backup.exists()  # the copy stays: a restore can be repeated
 
 
-def test_doctor_without_a_copy_to_restore_says_so(lyrictui_home: Path):
+def test_doctor_without_a_copy_to_restore_says_so(lyrictui_home: Path, lyrictui):
     _library_with_songs(3)
     one_line(lyrictui("doctor", "--restore"), "no copy of the library to restore")
 
@@ -639,7 +641,8 @@ def _read_only(home: Path, *args: str):
         for path in [*home.rglob("*"), home]:
             path.chmod(path.stat().st_mode & ~0o222)
         try:
-            return lyrictui(*args)
+            return subprocess.run(command, capture_output=True, text=True, timeout=300,
+                                  env=os.environ.copy())
         finally:
             for path in [home, *home.rglob("*")]:
                 path.chmod(path.stat().st_mode | 0o200)
@@ -654,7 +657,7 @@ def _read_only(home: Path, *args: str):
 
 
 def test_a_read_only_home_can_be_listed_and_refuses_changes_in_one_line(
-        library: Library, add_corpus, lyrictui_home: Path, tmp_path: Path):
+        library: Library, add_corpus, lyrictui_home: Path, tmp_path: Path, rows):
     artist = add_corpus(library, "Frozen Band", songs=3)
     library.save_draft(None, title="Kept", text="a kept line", artist_id=artist.id)
     library.close()
@@ -673,7 +676,7 @@ def test_a_read_only_home_can_be_listed_and_refuses_changes_in_one_line(
     assert [r["name"] for r in rows("SELECT name FROM artists")] == ["Frozen Band"]
 
 
-def test_a_home_that_is_a_file_is_one_line(lyrictui_home: Path, monkeypatch):
+def test_a_home_that_is_a_file_is_one_line(lyrictui_home: Path, monkeypatch, lyrictui):
     home = lyrictui_home.parent / "home-file"
     home.write_text("not a folder", "utf-8")
     monkeypatch.setenv("LYRICTUI_HOME", str(home))
@@ -682,7 +685,7 @@ def test_a_home_that_is_a_file_is_one_line(lyrictui_home: Path, monkeypatch):
     assert home.read_text("utf-8") == "not a folder"
 
 
-def test_a_home_deleted_under_a_running_process_is_said_not_saved(lyrictui_home: Path):
+def test_a_home_deleted_under_a_running_process_is_said_not_saved(lyrictui_home: Path, rows):
     import shutil
 
     from lyrictui.core.compose.draft_slot import DraftSlot

@@ -23,21 +23,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeGenius
-from fakes.genius_data import synthetic_catalog
-from scrape_pack_kit import (
-    CHOIR,
-    choir_problems,
-    figures,
-    integrity,
-    kill_moments,
-    library_file,
-    lyrictui,
-    query,
-    run,
-    run_and_kill,
-    song_count,
-    watch,
-)
+from fakes.genius_data import CHOIR, synthetic_catalog
 
 from lyrictui.core import paths
 from lyrictui.core.pack.manifest import MANIFEST, TMP_PREFIX
@@ -75,10 +61,11 @@ SCRAPE_CASES = [
 
 @pytest.mark.parametrize(("count", "kills"), SCRAPE_CASES)
 def test_sigkill_during_scrape_then_rerun_stores_every_song_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int, kills: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int, kills: int, lyrictui_argv,
+    figures, run, choir_problems, kill_moments, library_file, run_and_kill, song_count, integrity
 ) -> None:
     artists, songs = synthetic_catalog(count)
-    command = lyrictui("scrape", CHOIR, "--concurrency", "2")
+    command = lyrictui_argv("scrape", CHOIR, "--concurrency", "2")
     with FakeGenius(artists, songs, latency=0.1).in_thread() as fake:
         env = {**os.environ, **fake.env()}
         reference = run(command, fresh_home(tmp_path, "reference", monkeypatch, env))
@@ -157,7 +144,7 @@ def seen_in(datasets: Path, *, temp: bool) -> Callable[[], bool]:
     return seen
 
 
-def dataset_state(datasets: Path, db: Path) -> tuple[str, list[str]]:
+def dataset_state(datasets: Path, db: Path, query) -> tuple[str, list[str]]:
     """What a (killed) pack left: its state's name and the problems seen, if any."""
     rows = query(db, "SELECT path, train_blocks, val_blocks FROM datasets")
     problems = []
@@ -189,7 +176,8 @@ def dataset_state(datasets: Path, db: Path) -> tuple[str, list[str]]:
 @pytest.mark.parametrize(("count", "uniform", "timed"), PACK_CASES)
 def test_sigkill_during_pack_never_registers_a_half_written_dataset(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path, count: int,
-    uniform: int, timed: int
+    uniform: int, timed: int, library_file, lyrictui_argv, watch, figures, run, query,
+    kill_moments, run_and_kill, integrity
 ) -> None:
     monkeypatch.setenv("LYRICTUI_HOME", str(tmp_path / "template"))
     template = Library()
@@ -198,7 +186,7 @@ def test_sigkill_during_pack_never_registers_a_half_written_dataset(
     kept = sum(1 for song in stored if song is not None and song.skipped_reason is None)
     template.close()
     template_db = library_file()
-    command = lyrictui("pack", "Verse", "--base", str(tiny_model_dir), "--block-size",
+    command = lyrictui_argv("pack", "Verse", "--base", str(tiny_model_dir), "--block-size",
                        str(BLOCK))
 
     def home(name: str) -> tuple[dict[str, str], Path, Path]:
@@ -213,7 +201,7 @@ def test_sigkill_during_pack_never_registers_a_half_written_dataset(
     assert code == 0 and set(seen) == {"temp", "final"}
     (key,) = os.listdir(datasets)
     reference = split_digests(datasets / key)
-    assert reference["train"][0] > 0 and dataset_state(datasets, db) == ("registered", [])
+    assert reference["train"][0] > 0 and dataset_state(datasets, db, query) == ("registered", [])
 
     # Timed kills: from the moment the temporary folder shows, within the time it took to
     # become the final folder, so most land while it is being written.
@@ -226,7 +214,7 @@ def test_sigkill_during_pack_never_registers_a_half_written_dataset(
         env, db, datasets = home(f"kill-{point}")
         trigger = seen_in(datasets, temp=True) if from_temp else None
         codes.append(run_and_kill(command, env, delay, trigger))
-        state, problems = dataset_state(datasets, db)
+        state, problems = dataset_state(datasets, db, query)
         assert problems == [], f"after the kill at point {point}"
         assert integrity(db) == "ok"
         states.append(state)
@@ -236,7 +224,7 @@ def test_sigkill_during_pack_never_registers_a_half_written_dataset(
         reruns["cached" if again.out.startswith("Already packed") else "packed"] += 1
         assert integrity(db) == "ok"
         assert os.listdir(datasets) == [key]  # the same dataset, no temporary left behind
-        assert dataset_state(datasets, db) == ("registered", [])
+        assert dataset_state(datasets, db, query) == ("registered", [])
         assert split_digests(datasets / key) == reference  # same tokens as an unbroken pack
         rows = query(db, "SELECT key, train_blocks, val_blocks FROM datasets")
         assert rows == [(key, reference["train"][0], reference["validation"][0])]

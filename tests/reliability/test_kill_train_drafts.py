@@ -28,20 +28,9 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from train_faults_kit import (
-    TRAIN_ARGS,
-    assert_models_complete,
-    events,
-    integrity,
-    latest_step,
-    lyrictui,
-    rows,
-    runs_json,
-    spawn,
-    temp_entries,
-)
 
 from lyrictui.core import paths
 from lyrictui.core.store.library import Library
@@ -69,15 +58,25 @@ class Kill:
 # -- training -----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def chain_tools(train_args, spawn, lyrictui, rows, events, integrity, latest_step, temp_entries,
+                runs_json, assert_models_complete) -> SimpleNamespace:
+    """The conftest helpers a Chain starts its processes and checks what they left with."""
+    return SimpleNamespace(
+        train_args=train_args, spawn=spawn, lyrictui=lyrictui, rows=rows, events=events,
+        integrity=integrity, latest_step=latest_step, temp_entries=temp_entries,
+        runs_json=runs_json, assert_models_complete=assert_models_complete)
+
+
 class Chain:
     """One run, trained by a sequence of processes that are killed one after the other."""
 
     def __init__(self, library: Library, base: Path, number: int, tmp: Path,
-                 add_corpus) -> None:
-        self.library, self.number = library, number
+                 add_corpus, tools: SimpleNamespace) -> None:
+        self.library, self.number, self.tools = library, number, tools
         self.artist = add_corpus(library, f"Band {number}", seed=number)
         self.train_args = ["train", self.artist.name, "--base", str(base), "--epochs",
-                           str(EPOCHS), "--save-every", "1", *TRAIN_ARGS]
+                           str(EPOCHS), "--save-every", "1", *tools.train_args]
         self.log = tmp / f"chain-{number}.log"
         self.run_id: str | None = None
         self.kills: list[Kill] = []
@@ -90,12 +89,12 @@ class Chain:
     @property
     def run_dir(self) -> Path | None:
         if self._run_dir is None and self.run_id is not None:
-            self._run_dir = paths.inside_home(Path(rows("SELECT dir FROM runs WHERE id = ?",
-                                                        self.run_id)[0]["dir"]))
+            (row,) = self.tools.rows("SELECT dir FROM runs WHERE id = ?", self.run_id)
+            self._run_dir = paths.inside_home(Path(row["dir"]))
         return self._run_dir
 
     def _find_run(self) -> None:
-        found = rows("SELECT id FROM runs WHERE artist_id = ? ORDER BY started_at",
+        found = self.tools.rows("SELECT id FROM runs WHERE artist_id = ? ORDER BY started_at",
                      self.artist.id)
         assert len(found) <= 1, "a chain registers one run"
         if found:
@@ -117,7 +116,7 @@ class Chain:
     def kill_once(self, target: str, rng: random.Random) -> Kill:
         started, spawned = time.monotonic(), time.time()
         self._spawned = spawned
-        proc = spawn(self.command(), self.log)
+        proc = self.tools.spawn(self.command(), self.log)
         try:
             target = self._wait_for_moment(proc, target, rng, spawned)
             if proc.poll() is None:
@@ -142,7 +141,7 @@ class Chain:
     def _steps_done(self, since: float = 0.0, start: int = 0) -> int:
         """The last step done (by processes spawned from `since` on; else `start`)."""
         folder = self._run_dir_on_disk()
-        steps = [e["step"] for e in events(folder) if e["type"] == "step"
+        steps = [e["step"] for e in self.tools.events(folder) if e["type"] == "step"
                  and e["time"] >= since] if folder else []
         return max(steps, default=start)
 
@@ -195,13 +194,13 @@ class Chain:
     def _start(self, spawned: float) -> dict | None:
         """The start event of the process spawned at `spawned` (wall clock), if it wrote one."""
         folder = self._run_dir_on_disk()
-        found = [e for e in events(folder) if e["type"] == "start" and e["time"] >= spawned] \
-            if folder else []
+        found = [e for e in self.tools.events(folder)
+                 if e["type"] == "start" and e["time"] >= spawned] if folder else []
         return found[0] if found else None
 
     def _ended(self) -> bool:
         folder = self._run_dir_on_disk()
-        return folder is not None and any(e["type"] == "end" for e in events(folder))
+        return folder is not None and any(e["type"] == "end" for e in self.tools.events(folder))
 
     def _checkpoint_or_zero(self) -> int:
         folder = self._run_dir_on_disk()
@@ -218,7 +217,7 @@ class Chain:
                 return False
             where = folder / where
         return any(name.startswith(prefix) and _changed_since(Path(where) / name, self._spawned)
-                   for name in temp_entries(Path(where)))
+                   for name in self.tools.temp_entries(Path(where)))
 
     @staticmethod
     def _poll(proc: subprocess.Popen, condition, timeout: float) -> None:
@@ -229,18 +228,19 @@ class Chain:
     def _landed(self, spawned: float) -> str:
         """Where the killed process was, from what it left behind."""
         folder = self._run_dir_on_disk()
-        if folder is None or not rows("SELECT 1 FROM runs WHERE artist_id = ?", self.artist.id):
+        if folder is None or not self.tools.rows("SELECT 1 FROM runs WHERE artist_id = ?",
+                                                 self.artist.id):
             return "before the run was registered"
-        run_id = rows("SELECT id FROM runs WHERE artist_id = ?", self.artist.id)[0]["id"]
-        status = rows("SELECT status FROM runs WHERE id = ?", run_id)[0]["status"]
+        run_id = self.tools.rows("SELECT id FROM runs WHERE artist_id = ?", self.artist.id)[0]["id"]
+        status = self.tools.rows("SELECT status FROM runs WHERE id = ?", run_id)[0]["status"]
         if status == "completed":
             return "after the run completed"
         # Only what this process wrote counts: an earlier one may have left a temporary folder.
         def fresh(folder: Path, prefix: str = ".") -> bool:
             return any(name.startswith(prefix) and _changed_since(folder / name, spawned)
-                       for name in temp_entries(folder))
+                       for name in self.tools.temp_entries(folder))
 
-        registered = rows("SELECT 1 FROM models WHERE run_id = ?", run_id)
+        registered = self.tools.rows("SELECT 1 FROM models WHERE run_id = ?", run_id)
         if fresh(self._models) or not registered and _changed_since(self._models / run_id,
                                                                      spawned):
             return "publishing the model"
@@ -250,7 +250,7 @@ class Chain:
             return "saving the best weights"
         if fresh(checkpoints.checkpoints_dir(folder)):
             return "writing a checkpoint"
-        mine = [e for e in events(folder) if e["time"] >= spawned]
+        mine = [e for e in self.tools.events(folder) if e["time"] >= spawned]
         if not any(e["type"] == "start" for e in mine):
             return "starting (loading, before training)"
         if not any(e["type"] == "step" for e in mine):
@@ -260,29 +260,30 @@ class Chain:
         return "training"
 
     def _check_after_kill(self, kill: Kill) -> None:
-        assert integrity() == "ok"
-        assert_models_complete()
+        assert self.tools.integrity() == "ok"
+        self.tools.assert_models_complete()
         if self.run_id is None:
             return
-        status = rows("SELECT status FROM runs WHERE id = ?", self.run_id)[0]["status"]
+        status = self.tools.rows("SELECT status FROM runs WHERE id = ?", self.run_id)[0]["status"]
         if status != "completed":
-            kill.checkpoint = latest_step(self.run_dir)  # asserts the checkpoint is whole
-            shown = {r["id"]: r["status"] for r in runs_json()}
+            kill.checkpoint = self.tools.latest_step(self.run_dir)  # asserts it is whole
+            shown = {r["id"]: r["status"] for r in self.tools.runs_json()}
             assert shown[self.run_id] == "interrupted", shown
 
     def finish(self) -> subprocess.CompletedProcess[str] | None:
         """Continue as the user is told until the run completes; check the outcome."""
         if self.run_id is None:
-            result = lyrictui(*self.train_args)
+            result = self.tools.lyrictui(*self.train_args)
             self._find_run()
-        elif rows("SELECT status FROM runs WHERE id = ?", self.run_id)[0]["status"] != "completed":
-            expected = latest_step(self.run_dir)
-            result = lyrictui("resume", self.run_id)
+        elif self.tools.rows("SELECT status FROM runs WHERE id = ?",
+                             self.run_id)[0]["status"] != "completed":
+            expected = self.tools.latest_step(self.run_dir)
+            result = self.tools.lyrictui("resume", self.run_id)
             assert result.returncode == 0, result.stderr[-2000:]
             if expected:
                 assert f"resumed from step {expected}" in result.stdout
         else:  # killed while cleaning up after completing: nothing left to resume
-            refused = lyrictui("resume", self.run_id)
+            refused = self.tools.lyrictui("resume", self.run_id)
             assert refused.returncode == 2 and "already completed" in refused.stderr
             result = None
         if result is not None:
@@ -291,16 +292,16 @@ class Chain:
         return result
 
     def _check_final(self, cleaned: bool) -> None:
-        run = rows("SELECT * FROM runs WHERE id = ?", self.run_id)[0]
+        run = self.tools.rows("SELECT * FROM runs WHERE id = ?", self.run_id)[0]
         assert run["status"] == "completed" and run["model_id"]
-        models = [m for m in assert_models_complete() if m["run_id"] == self.run_id]
+        models = [m for m in self.tools.assert_models_complete() if m["run_id"] == self.run_id]
         assert [m["id"] for m in models] == [run["model_id"]]
-        assert not temp_entries(self._models_dir())
+        assert not self.tools.temp_entries(self._models_dir())
         if cleaned:  # (a kill during the cleanup may leave some of them, never resumed)
             assert not checkpoints.checkpoints_dir(self.run_dir).exists()
-        assert integrity() == "ok"
+        assert self.tools.integrity() == "ok"
         # Each process that got as far as starting resumed from the checkpoint left before it.
-        starts = [e for e in events(self.run_dir) if e["type"] == "start"]
+        starts = [e for e in self.tools.events(self.run_dir) if e["type"] == "start"]
         for kill in self.kills:
             after = [e for e in starts if e["time"] > kill.at]
             if after:
@@ -320,8 +321,9 @@ def _changed_since(path: Path, moment: float) -> bool:
     return max(info.st_mtime, info.st_ctime) >= moment
 
 
-def run_chains(library: Library, base: Path, tmp: Path, add_corpus, *, kills: int,
-               per_chain: int, seed: int, plan: tuple[str, ...] = ()) -> list[Kill]:
+def run_chains(library: Library, base: Path, tmp: Path, add_corpus, tools: SimpleNamespace, *,
+               kills: int, per_chain: int, seed: int,
+               plan: tuple[str, ...] = ()) -> list[Kill]:
     """Kill `kills` processes: runs of up to `per_chain` kills each, each run then finished.
 
     Kills follow `plan`; past its end, each run's first kill aims at its startup and the
@@ -335,7 +337,7 @@ def run_chains(library: Library, base: Path, tmp: Path, add_corpus, *, kills: in
     done: list[Kill] = []
     chains = 0
     while len(done) < kills:
-        chain = Chain(library, base, chains, tmp, add_corpus)
+        chain = Chain(library, base, chains, tmp, add_corpus, tools)
         chains += 1
         for index in range(min(per_chain, kills - len(done))):
             target = planned.pop(0) if planned else ("startup" if index == 0
@@ -365,9 +367,9 @@ def base(tmp_path: Path, tiny_base) -> Path:
 
 
 def test_training_killed_at_seeded_moments_resumes_to_one_complete_model(
-        library: Library, base: Path, tmp_path: Path, add_corpus):
-    kills = run_chains(library, base, tmp_path, add_corpus, kills=3, per_chain=3, seed=1,
-                       plan=("startup", "checkpoint", "publish"))
+        library: Library, base: Path, tmp_path: Path, add_corpus, chain_tools):
+    kills = run_chains(library, base, tmp_path, add_corpus, chain_tools, kills=3, per_chain=3,
+                       seed=1, plan=("startup", "checkpoint", "publish"))
     assert len(kills) == 3
     # The kill aimed at a checkpoint write died in one, or (if the write was quicker than
     # the watcher) in the training around it; never before training or after the end.
@@ -376,8 +378,9 @@ def test_training_killed_at_seeded_moments_resumes_to_one_complete_model(
 
 @pytest.mark.slow
 def test_training_killed_at_24_seeded_moments(library: Library, base: Path, tmp_path: Path,
-                                              add_corpus):
-    kills = run_chains(library, base, tmp_path, add_corpus, kills=24, per_chain=6, seed=7)
+                                              add_corpus, chain_tools):
+    kills = run_chains(library, base, tmp_path, add_corpus, chain_tools, kills=24, per_chain=6,
+                       seed=7)
     assert len(kills) == 24
     landed = {k.landed for k in kills}
     assert {"writing a checkpoint", "publishing the model", "saving the best weights"} <= landed
@@ -387,7 +390,7 @@ def test_training_killed_at_24_seeded_moments(library: Library, base: Path, tmp_
 # -- drafts -------------------------------------------------------------------------------------
 
 
-def draft_kills(library: Library, tmp: Path, kills: int, seed: int) -> dict:
+def draft_kills(library: Library, tmp: Path, integrity, rows, kills: int, seed: int) -> dict:
     """Kill draft_writer.py `kills` times at seeded moments; check the draft after each."""
     from draft_writer import version_of, version_text
 
@@ -431,13 +434,14 @@ def draft_kills(library: Library, tmp: Path, kills: int, seed: int) -> dict:
 
 
 def test_draft_autosave_killed_at_seeded_moments_keeps_the_latest_version(
-        library: Library, tmp_path: Path):
-    draft_kills(library, tmp_path, kills=4, seed=3)
+        library: Library, tmp_path: Path, integrity, rows):
+    draft_kills(library, tmp_path, integrity, rows, kills=4, seed=3)
 
 
 @pytest.mark.slow
-def test_draft_autosave_killed_at_50_seeded_moments(library: Library, tmp_path: Path):
-    draft_kills(library, tmp_path, kills=50, seed=11)
+def test_draft_autosave_killed_at_50_seeded_moments(library: Library, tmp_path: Path,
+                                                    integrity, rows):
+    draft_kills(library, tmp_path, integrity, rows, kills=50, seed=11)
 
 
 # -- the real app in a terminal ----------------------------------------------------------------

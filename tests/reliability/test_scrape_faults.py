@@ -13,8 +13,7 @@ from collections import Counter
 
 import pytest
 from fakes import FakeGenius, FaultMix
-from fakes.genius_data import synthetic_catalog
-from scrape_pack_kit import CHOIR, choir_problems, figures, integrity, library_file
+from fakes.genius_data import CHOIR, synthetic_catalog
 
 from lyrictui.core.sources.genius import scrape
 from lyrictui.core.sources.http import HttpOptions
@@ -34,7 +33,8 @@ CASES = [
 
 @pytest.mark.parametrize(("count", "read_timeout"), CASES)
 async def test_every_song_stored_once_with_its_lyrics_under_faults(
-    library: Library, monkeypatch: pytest.MonkeyPatch, count: int, read_timeout: float
+    library: Library, monkeypatch: pytest.MonkeyPatch, count: int, read_timeout: float,
+    library_file, figures, integrity, choir_problems
 ) -> None:
     artists, songs = synthetic_catalog(count)
     mix = FaultMix(MIX, seed=SEED, retry_after=str(RETRY_AFTER), stall=3 * read_timeout)

@@ -15,16 +15,6 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from badinput_kit import (
-    CONTROL,
-    SONG_A,
-    cli,
-    pickle_only_model,
-    real_cli,
-    snapshot,
-    stock_library,
-    trap_is_live,
-)
 from fakes import FakeArtist, FakeGenius, FakeSong
 from fakes.genius_data import standard_catalog
 
@@ -57,8 +47,12 @@ VISIBLE_WORDS = ("clear", "screen", "copy", "me", "click", "here", "ring", "red"
 PAYLOADS = ("ZWNobyBwd25lZA", "evil.example", "EVIL-SCRIPT", "EVIL-IMG", "pwned")
 
 
-def no_controls(text: str) -> bool:
-    return not CONTROL.search(text)
+@pytest.fixture(scope="module")
+def no_controls(control_chars):
+    """`no_controls(text)`: `text` holds none of the characters lyrictui must strip."""
+    def check(text: str) -> bool:
+        return not control_chars.search(text)
+    return check
 
 
 # -- the token -------------------------------------------------------------------------------
@@ -68,7 +62,8 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_token_file_is_0600_even_over_a_loose_file_and_a_zero_umask(lyrictui_home: Path) -> None:
+def test_token_file_is_0600_even_over_a_loose_file_and_a_zero_umask(lyrictui_home: Path,
+                                                                    cli) -> None:
     config_file = lyrictui_home / "config.toml"
     config_file.write_text("genius_concurrency = 4\n", encoding="utf-8")
     config_file.chmod(0o644)
@@ -125,7 +120,8 @@ def genius():
 
 
 def test_the_token_appears_in_no_output_file_event_or_error(lyrictui_home: Path,
-                                                            genius: FakeGenius) -> None:
+                                                            genius: FakeGenius, real_cli,
+                                                            cli) -> None:
     urls = {k: v for k, v in genius.env().items() if k != "GENIUS_ACCESS_TOKEN"}
     outputs: list[str] = []
 
@@ -183,7 +179,8 @@ def test_hostile_names_become_slugs_inside_the_home(name: str, lyrictui_home: Pa
 
 @pytest.mark.parametrize("title", ["../../etc/passwd", "/etc/passwd", "..", ".hidden",
                                    "C:\\x\\y", "a\x00b", "\x1b[2J", "   "])
-def test_export_file_names_from_titles_are_plain_names(title: str, tmp_path: Path) -> None:
+def test_export_file_names_from_titles_are_plain_names(title: str, tmp_path: Path,
+                                                       no_controls) -> None:
     from lyrictui.core.compose.drafts import safe_file_stem
 
     stem = safe_file_stem(title)
@@ -193,7 +190,8 @@ def test_export_file_names_from_titles_are_plain_names(title: str, tmp_path: Pat
 
 
 def test_paths_stored_in_the_library_cannot_reach_outside_the_home(lyrictui_home: Path,
-                                                                   tmp_path: Path) -> None:
+                                                                   tmp_path: Path, stock_library,
+                                                                   cli) -> None:
     """A library file edited by hand (or by a bug) points rows outside the home: deleting an
     artist or a model, or cancelling a run, must not touch anything out there."""
     victim = tmp_path / "victim"
@@ -267,7 +265,8 @@ def test_no_shell_and_no_pickle_anywhere_in_the_source() -> None:
 
 
 def test_a_pickle_beside_safetensors_is_never_opened(tmp_path: Path, gpt2_tokenizer,
-                                                     tiny_gpt2) -> None:
+                                                     tiny_gpt2, pickle_only_model, cli,
+                                                     trap_is_live) -> None:
     folder = tiny_gpt2(tmp_path / "both", n_layer=1, n_embd=32,
                              n_positions=64)
     marker = tmp_path / "PICKLE-WAS-OPENED"
@@ -279,16 +278,16 @@ def test_a_pickle_beside_safetensors_is_never_opened(tmp_path: Path, gpt2_tokeni
     assert trap_is_live(tmp_path) and not marker.exists()
 
 
-def test_a_lora_adapter_stored_as_a_pickle_is_refused(tmp_path: Path, gpt2_tokenizer) -> None:
+def test_a_lora_adapter_stored_as_a_pickle_is_refused(tmp_path: Path, gpt2_tokenizer, cli,
+                                                      trap_is_live, pickle_trap) -> None:
     import torch
-    from badinput_kit import PickleTrap
 
     folder = tmp_path / "adapter"
     folder.mkdir()
     (folder / "adapter_config.json").write_text(json.dumps(
         {"base_model_name_or_path": "starter", "peft_type": "LORA", "r": 4}), encoding="utf-8")
     marker = tmp_path / "PICKLE-WAS-OPENED"
-    torch.save({"trap": PickleTrap(marker)}, folder / "adapter_model.bin")
+    torch.save({"trap": pickle_trap(marker)}, folder / "adapter_model.bin")
     out = cli("suggest", "--model", str(folder))
     assert out.code == 2 and "pickle" in out.stderr and len(out.error_lines) == 1
     assert trap_is_live(tmp_path) and not marker.exists()
@@ -367,7 +366,7 @@ def stored_texts(home: Path) -> list[str]:
     return [text for row in rows for text in row]
 
 
-def assert_clean_lyrics(lyrics: str) -> None:
+def assert_clean_lyrics(lyrics: str, no_controls) -> None:
     assert no_controls(lyrics), repr(lyrics)
     for word in VISIBLE_WORDS:
         assert word in lyrics, (word, lyrics)
@@ -376,7 +375,7 @@ def assert_clean_lyrics(lyrics: str) -> None:
 
 
 def test_escape_sequences_from_genius_never_reach_the_library_or_the_cli(
-        lyrictui_home: Path, genius: FakeGenius) -> None:
+        lyrictui_home: Path, genius: FakeGenius, cli, no_controls) -> None:
     env = genius.env()
     out = cli("scrape", "Evil Band", env=env)
     assert out.code == 0, out.stderr
@@ -385,7 +384,7 @@ def test_escape_sequences_from_genius_never_reach_the_library_or_the_cli(
     assert artist.name == "Evil Band"
     (song,) = lib.songs(artist.id)
     assert song.title == "Title with escapes"
-    assert_clean_lyrics(song.lyrics)
+    assert_clean_lyrics(song.lyrics, no_controls)
     lib.close()
     assert all(no_controls(t) for t in stored_texts(lyrictui_home))
     for args in (("songs", "Evil Band"), ("songs", "Evil Band", "--json"), ("artists",),
@@ -398,11 +397,11 @@ def test_escape_sequences_from_genius_never_reach_the_library_or_the_cli(
 
 
 def test_escape_sequences_in_imported_files_and_file_names_are_stripped(
-        lyrictui_home: Path, tmp_path: Path) -> None:
+        lyrictui_home: Path, tmp_path: Path, cli, song_a, no_controls) -> None:
     folder = tmp_path / "lyrics"
     folder.mkdir()
     hostile = EVIL_LYRICS.replace("<br/>", "").split("<script>")[0].replace("&#27;", "\x1b")
-    text = "\n".join([SONG_A] * 6 + [hostile, "still here"]) + "\n"  # mostly text: not binary
+    text = "\n".join([song_a] * 6 + [hostile, "still here"]) + "\n"  # mostly text: not binary
     (folder / "evil \x1b]0;pwned\x07name.txt").write_text(text, encoding="utf-8")
     out = cli("import", "Importer", str(folder))
     assert out.code == 0, out.stderr
@@ -438,7 +437,7 @@ def insert_legacy_rows(home: Path) -> None:
 
 
 def test_older_rows_with_escape_sequences_are_cleaned_on_display_by_the_cli(
-        lyrictui_home: Path) -> None:
+        lyrictui_home: Path, snapshot, cli, no_controls) -> None:
     insert_legacy_rows(lyrictui_home)
     legacy = "Evil\x1b[31m Band\x07"
     before = snapshot(lyrictui_home)
@@ -453,7 +452,7 @@ def test_older_rows_with_escape_sequences_are_cleaned_on_display_by_the_cli(
 
 async def test_the_app_shows_no_control_characters_from_genius_or_older_rows(
         lyrictui_home: Path, genius: FakeGenius, monkeypatch: pytest.MonkeyPatch,
-        wait_until, wait_for_workers) -> None:
+        wait_until, wait_for_workers, control_chars, no_controls) -> None:
     from lyrictui.app import Services, make_app
     from lyrictui.screens.library import LibraryScreen
     from lyrictui.widgets.artist_detail import ArtistDetail
@@ -490,16 +489,18 @@ async def test_the_app_shows_no_control_characters_from_genius_or_older_rows(
                     and msg.artist.id == t for msg in seen[m:]), "the artist's detail read")
             await wait_for_workers(app, pilot)
             text = screen_text(app)
-            assert no_controls(text), repr([ln for ln in text.splitlines() if CONTROL.search(ln)])
+            assert no_controls(text), repr([ln for ln in text.splitlines()
+                                            if control_chars.search(ln)])
             assert "Title with escapes" in text  # the detail pane shows the songs
         ended = next(m for m in seen if isinstance(m, LibraryScreen.JobEnded))
         assert not ended.error and "Evil Band" in ended.message
     (song,) = library.songs(library.get_artist("Evil Band").id)
     assert song.title == "Title with escapes"
-    assert_clean_lyrics(song.lyrics)
+    assert_clean_lyrics(song.lyrics, no_controls)
 
 
-def test_an_error_quoting_hostile_text_is_printed_clean(lyrictui_home: Path) -> None:
+def test_an_error_quoting_hostile_text_is_printed_clean(lyrictui_home: Path, cli,
+                                                        no_controls) -> None:
     out = cli("songs", "no such \x1b]52;c;aGk=\x07artist")
     assert out.code == 2 and no_controls(out.stderr)
     with pytest.raises(LyricError):
@@ -511,7 +512,7 @@ def test_an_error_quoting_hostile_text_is_printed_clean(lyrictui_home: Path) -> 
     lib.close()
 
 
-def test_the_hostile_samples_really_hold_controls() -> None:
+def test_the_hostile_samples_really_hold_controls(song_a, no_controls) -> None:
     """The check can fail: it sees the raw controls the cases above feed in."""
     assert not no_controls(EVIL_LYRICS) and not no_controls(EVIL_NAME)
-    assert no_controls(SONG_A)
+    assert no_controls(song_a)

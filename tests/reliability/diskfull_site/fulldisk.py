@@ -1,5 +1,8 @@
 """A disk that fills up at a chosen moment, for the disk-full tests.
 
+The tests reach it through the `full_disk` and `install_full_disk` fixtures of
+tests/reliability/conftest.py; it lives here because a `lyrictui` subprocess loads it too.
+
 `install(FullDisk(root, at, after))` patches the writes lyrictui's files go through, for paths
 under `root` only: Python's `open` (text and binary, so also pathlib, json, fsspec and pyarrow
 writing through it, as `datasets.save_to_disk` does), `os.sendfile` (how shutil copies a folder
@@ -10,7 +13,7 @@ write that overflows writes what fits and raises OSError(ENOSPC), and so does ev
 one, as on a full disk. Reads, renames and deletions work as usual; SQLite is not patched.
 
 In a `lyrictui` subprocess the same happens when LYRICTUI_TEST_DISK_FULL holds
-`{"root": ..., "at": ..., "after": ...}` and diskfull_site/ is on PYTHONPATH: its
+`{"root": ..., "at": ..., "after": ...}` and this folder is on PYTHONPATH: its
 sitecustomize.py calls `install_from_env()` before lyrictui starts.
 """
 
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 ENV = "LYRICTUI_TEST_DISK_FULL"
-SITE = Path(__file__).parent / "diskfull_site"
+SITE = Path(__file__).parent  # put on PYTHONPATH: Python then loads its sitecustomize.py
 WRITE_MODES = set("wax+")
 
 
