@@ -59,6 +59,8 @@ def rhymes_with(word: str, target: str) -> bool:
 
 
 def cmu_syllables(text: str) -> int | None:
+    if re.search(r"\d", text):
+        return None  # the dictionary cannot count "99"
     total = 0
     for word in re.findall(r"[a-z']+", text.lower()):
         phones = pronouncing.phones_for_word(word)

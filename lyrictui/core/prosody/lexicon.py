@@ -21,11 +21,17 @@ from functools import lru_cache
 from lyrictui.core.prosody import spelling
 
 LONE_LETTERS = frozenset({"a", "i", "o"})
-CLITICS = ("n't", "'s", "'t", "'ll", "'re", "'ve", "'d", "'m", "'em")
 WORD_ZIPF = 2.0
 """wordfreq words at least this frequent (Zipf scale, 2 = once per 10 million words) are words."""
 COMMON_ZIPF = 3.0
 """Rhyme and end-word suggestions: at least this frequent, or used by the artist."""
+OOV_ZIPF = 3.0
+"""A word wordfreq knows but the CMU dictionary does not must be this frequent to be a word
+(below it wordfreq's list holds fragments such as "ced", "gle", "agh")."""
+OWN_RHYME_USES = 2
+"""An artist's word the dictionaries lack is offered as a rhyme or an ending only when the
+artist uses it this often (a word used once in a large corpus is more often a typo or an
+archaism than the artist's slang)."""
 _SHAPE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*'?|'[a-z]+(?:'[a-z]+)*")
 _SPLIT = re.compile(r"\s+|\u2014|--")
 _TRAIL = ",.;:!?\"\u201d\u2019)]}\u2026"
@@ -78,8 +84,9 @@ def _base() -> tuple[frozenset[str], list[str]]:
         for word in lookup:
             if _SHAPE.fullmatch(word) and (len(word) > 1 or word in LONE_LETTERS):
                 found.add(word)
+        oov_floor = 10 ** (OOV_ZIPF - 9)
         for word, freq in _frequencies().items():
-            if freq >= floor and _SHAPE.fullmatch(word) and (
+            if freq >= (floor if word in lookup else oov_floor) and _SHAPE.fullmatch(word) and (
                     len(word) > 2 or word in LONE_LETTERS or (len(word) == 2 and freq >= 1e-5)):
                 found.add(word)
         return frozenset(found), sorted(found)
@@ -94,14 +101,30 @@ class Lexicon:
     """The words a suggestion may use: the dictionaries' plus `extra` (the artist's own)."""
 
     def __init__(self, extra: Iterable[str] = ()) -> None:
-        own = set()
+        own: dict[str, int] = {}
         for text in extra:
             for token in _SPLIT.split(text):
                 core = fold(token).strip(_TRAIL + _LEAD + "'-")
                 if core and _SHAPE.fullmatch(core):
-                    own.add(core)
+                    own[core] = own.get(core, 0) + 1
         self.extra = frozenset(own)
+        self.uses = own
+        """How often the artist uses each of their words."""
         self._extra_sorted = sorted(own)
+        self._extra_keys: dict[str, list[str]] | None = None
+
+    def extra_by_rhyme_key(self) -> dict[str, list[str]]:
+        """The artist's own words (letters only) by rhyme key, computed once per lexicon (a
+        rhyme request would otherwise key every word of the artist's songs each time)."""
+        if self._extra_keys is None:
+            from lyrictui.core import prosody
+
+            index: dict[str, list[str]] = {}
+            for w in self._extra_sorted:
+                if w.isalpha():
+                    index.setdefault(prosody.rhyme_key(w), []).append(w)
+            self._extra_keys = index
+        return self._extra_keys
 
     @staticmethod
     def warm() -> None:
@@ -124,6 +147,9 @@ class Lexicon:
                 return False
             if any("'" in p for p in parts[:-1]):
                 return False  # "go'-w's": glued pieces, not a compound
+            if len(parts) > 2 or not all(p in self.extra or zipf(p.split("'")[0]) >= COMMON_ZIPF
+                                         for p in parts):
+                return False  # "great-mink-day", "wintry-tide": not compounds anyone writes
             return all(self._simple(p) and (len(p) > 1 or (p == "a" and i + 1 < len(parts)
                                                            and parts[i + 1].endswith("ing")))
                        for i, p in enumerate(parts))
@@ -133,11 +159,11 @@ class Lexicon:
         if w in self.extra:
             return True
         if w.isdigit():
-            return len(w) <= 4
+            return len(w) <= 4 and (w == "0" or w[0] != "0")  # "99", "1999"; not "0004"
         if len(w.replace("'", "")) <= 1:
             return w in LONE_LETTERS  # "w", "'t" alone are pieces
-        if len(w.split("'")[0]) == 1 and w[0] not in LONE_LETTERS:
-            return False  # "w's", "s'pose" aside: a lone letter glued to a clitic
+        if len(w.split("'")[0]) == 1 and w[0] != "i" and zipf(w) < COMMON_ZIPF:
+            return False  # "w's", "a's": a lone letter glued to a clitic ("I'm" is a word)  # "w's", "s'pose" aside: a lone letter glued to a clitic
         if not _SHAPE.fullmatch(w):
             return False
         words = _base()[0]
@@ -146,11 +172,12 @@ class Lexicon:
         if "'" in w:
             if any(v in words for v in spelling.variants(w)):
                 return True  # goin' -> going, 'bout -> bout
-            for clitic in CLITICS:
-                stem = w[: -len(clitic)]
-                if w.endswith(clitic) and stem and (stem in words or stem in self.extra) and (
-                        len(stem) > 1 or stem in LONE_LETTERS):
-                    return True
+            # A clitic form is a word when the lists hold it ("heart's", "she'll"), not on
+            # any stem ("fell'd", "groan's", "tis'd"); the artist's own names and slang take
+            # a possessive ("Drizzy's").
+            stem = w[:-2]
+            if w.endswith("'s") and stem in self.extra and stem not in words:
+                return True
         return False
 
     def is_prefix(self, partial: str) -> bool:
@@ -166,17 +193,17 @@ class Lexicon:
             stem = p[:-1]
             return bool(stem) and (self._simple(stem) or self._simple(stem + "g")
                                    or _has_prefix(_base()[1], p))
-        if "'" in p:  # a clitic being spelt after a whole word: "love'", "love's"
+        if "'" in p:  # a possessive of the artist's own word being spelt: "drizzy's"
             stem, _, tail = p.rpartition("'")
-            return self._simple(stem) and any(c.startswith("'" + tail) for c in CLITICS)
+            return stem in self.extra and stem not in _base()[0] and "s".startswith(tail)
         return False
 
     def common(self, word: str) -> bool:
         """A word to offer as a rhyme or an ending: the artist's own, or a frequent word that
         is not a name (GPT-2 knows it only capitalized) or an abbreviation."""
         w = fold(word)
-        if w in self.extra:
-            return True
+        if w in self.extra and (w in _base()[0] or self.uses.get(w, 0) >= OWN_RHYME_USES):
+            return True  # the artist's word (one the dictionaries lack: used more than once)
         if not w.isalpha() and not _SHAPE.fullmatch(w):
             return False
         if len(w) < 3 and w not in _SHORT_COMMON:

@@ -60,7 +60,8 @@ def perfect_rhymes(word: str, lexicon: Lexicon | None = None) -> list[str]:
     stress = _key_stress(prosody.phones(word))
     pool = {w for w in index.by_key.get(key, []) if lexicon.common(w)
             and (not stress or stress & _key_stress(prosody.phones(w)))}
-    pool |= {w for w in lexicon.extra if w.isalpha() and prosody.rhyme_key(w) == key}
+    pool |= {w for w in lexicon.extra_by_rhyme_key().get(key, ()) if lexicon.common(w)
+             and (not stress or not prosody.phones(w) or stress & _key_stress(prosody.phones(w)))}
     pool.discard(target)
     return _order(pool, prosody.word_syllables(word))
 
