@@ -8,6 +8,7 @@ typed by the `LyricAppServices` protocol that `LyricApp` satisfies.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -28,6 +29,8 @@ class EngineCache:
     def __init__(self) -> None:
         self._engines: dict[str, Suggester] = {}
         self._lock = threading.Lock()
+        self.thread_policy: Callable[[], int | None] | None = None
+        """Given to every engine put here (Suggester.thread_policy): its torch threads."""
 
     def get(self, path: str) -> Suggester | None:
         """The engine loaded from `path`, or None."""
@@ -39,7 +42,9 @@ class EngineCache:
             return self._engines[path]
 
     def put(self, path: str, engine: Suggester) -> None:
-        """Keep `engine` as the one for `path`."""
+        """Keep `engine` as the one for `path` (it follows this cache's thread policy)."""
+        if self.thread_policy is not None and engine.thread_policy is None:
+            engine.thread_policy = self.thread_policy
         with self._lock:
             self._engines[path] = engine
 
@@ -60,6 +65,19 @@ class Services:
     library: Library = field(default_factory=Library)
     engines: EngineCache = field(default_factory=EngineCache)
     """Suggestion engines by model folder, loaded once and kept warm across screens."""
+
+    def __post_init__(self) -> None:
+        if self.engines.thread_policy is None:
+            library = self.library
+            self.engines.thread_policy = lambda: suggest_threads(library)
+
+
+def suggest_threads(library: Library) -> int | None:
+    """The torch threads a suggestion engine should use now: one core fewer while a CPU
+    training run of `library` is active, else None (core/train/runs.py)."""
+    from lyrictui.core.train.runs import suggest_threads as threads_for
+
+    return threads_for(library)
 
 
 class LyricAppServices(Protocol):

@@ -453,3 +453,49 @@ def test_requests_use_the_installed_transformers_names_without_deprecation_warni
         assert fresh.suggest("the night is cold\n", n=3, seed=1)  # prefill + decode steps
         assert fresh.suggest("the night is cold\nand I am here\n", n=3, seed=2)  # warm
         assert fresh.next_words("the night is", k=3)
+
+
+def test_thread_policy_sets_the_engines_torch_threads_per_request(tiny_dir, monkeypatch):
+    """Issue 16 item 6: while a CPU training run is active the engine runs on one core fewer
+    (the policy says how many), and goes back to the process's own count after it."""
+    import torch
+
+    import lyrictui.core.engine.suggest as suggest_module
+
+    monkeypatch.setattr(suggest_module, "THREADS_RECHECK_S", 0.0)
+    own = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        engine = Suggester.load(str(tiny_dir), device="cpu")
+        wanted: list[int | None] = [1]
+        engine.thread_policy = lambda: wanted[0]
+        assert engine.suggest(SONG, 2, seed=1)
+        assert torch.get_num_threads() == 1
+        engine.next_words("I walk", 3)
+        assert torch.get_num_threads() == 1
+        wanted[0] = None  # the run ended
+        engine.suggest(SONG, 2, seed=1)
+        assert torch.get_num_threads() == 2
+
+        def broken() -> int | None:
+            raise OSError("library unreadable")
+
+        engine.thread_policy = broken  # a library that cannot be read changes nothing
+        engine.suggest(SONG, 2, seed=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(own)
+
+
+def test_engines_in_the_app_follow_suggest_threads_of_its_library(library, tiny_dir, monkeypatch):
+    import lyrictui.core.train.runs as runs
+    from lyrictui.services import Services
+
+    services = Services(library=library)
+    engine = Suggester.load(str(tiny_dir), device="cpu")
+    services.engines.put("tiny", engine)
+    assert engine.thread_policy is not None
+    assert engine.thread_policy() is None  # no run is training
+    seen = []
+    monkeypatch.setattr(runs, "suggest_threads", lambda lib: seen.append(lib) or 1)
+    assert engine.thread_policy() == 1 and seen == [library]

@@ -270,6 +270,26 @@ class FastGPT2:
         rows.length = own + 1
         return logits
 
+    def decode_ragged(self, tokens: Any, rows: KVCache, prefix: KVCache, positions: Any,
+                      allowed: Any) -> Any:
+        """One token for each of the first R rows ([R] ids), written at slot `rows.length`,
+        where the rows' own tokens run to different lengths: `positions` [R] are the tokens'
+        positions and `allowed` [R, prefix + length + 1] masks what each row may attend to
+        (core/engine/planned.py ends rows planned at different steps in one pass). Returns
+        logits [R, V]; `rows.length` grows by one."""
+        import torch
+
+        self.allocate(rows)
+        count, own = int(tokens.shape[0]), rows.length
+        if own + 1 > rows.capacity or count > rows.batch:
+            raise ValueError(f"KV cache overflow: {count} rows x {own + 1} tokens")
+        F = torch.nn.functional
+        x = F.embedding(tokens, self.wte) + F.embedding(positions, self.wpe)
+        slot = torch.tensor([own], device=self.device)
+        logits = self._blocks(x, rows, prefix, slot, own + 1, prefix.length, allowed)
+        rows.length = own + 1
+        return logits
+
     def decode_static(self, tokens: Any, rows: KVCache, prefix: KVCache, own: Any,
                       shared: Any) -> Any:
         """`decode` with every shape fixed (what a CUDA graph can replay): `own` and `shared`

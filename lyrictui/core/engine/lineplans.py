@@ -20,6 +20,10 @@ RHYME_WORDS = 300
 NEAR_WORDS = 150
 END_VOCABULARY = 20000
 """Syllable lock: the last word comes from this many of the most frequent English words."""
+DANGLING = frozenset(
+    "a an the and or nor but of to at by from with for than as if into onto upon unto my your"
+    " our their its thy whose".split())
+"""Words a planned ending never is: a line that ends on them reads cut off ("her head and,")."""
 
 
 def song_shape(text: str) -> tuple[int, float]:
@@ -44,7 +48,8 @@ class EndWordCache:
             import wordfreq
 
             words = [w for w in wordfreq.top_n_list("en", END_VOCABULARY)
-                     if w.isalpha() and lexicon.common(w) and lexicon.is_word(w)]
+                     if w.isalpha() and w not in DANGLING and lexicon.common(w)
+                     and lexicon.is_word(w)]
             grouped: dict[int, list[EndWord]] = {}
             for w in end_words(self.tokenizer, words):
                 grouped.setdefault(w.syllables, []).append(w)
@@ -55,8 +60,10 @@ class EndWordCache:
         """Perfect rhymes of `word`, and near ones only when fewer than `wanted` perfect."""
         key = (prosody.normalize_word(word), id(lexicon), wanted)
         if key not in self._rhymes:
-            perfect = rhymeset.perfect_rhymes(word, lexicon)[:RHYME_WORDS]
-            near = rhymeset.near_rhymes(word, lexicon, NEAR_WORDS) if len(perfect) < wanted else []
+            perfect = [w for w in rhymeset.perfect_rhymes(word, lexicon)
+                       if w not in DANGLING][:RHYME_WORDS]
+            near = [w for w in rhymeset.near_rhymes(word, lexicon, NEAR_WORDS)
+                    if w not in DANGLING] if len(perfect) < wanted else []
             if len(self._rhymes) > 64:
                 self._rhymes.clear()
             self._rhymes[key] = end_words(self.tokenizer, perfect, near=near)

@@ -4,15 +4,21 @@
 core/engine/planner.py): a refused token is masked and the row draws again, a row ends where
 the planner says, and rows that plan their last word are handed to `_end_rows`.
 
-`_end_rows` is where a rhyme (or a word of the syllables left) is chosen by the model:
+`_end_pending` is where a rhyme (or a word of the syllables left) is chosen by the model:
 
-1. the first token of every feasible word is read from the row's current next-token
-   distribution (free: the step already computed it), keeping the `KEEP` likeliest words;
-2. those words' tokens run as rows of a fork cache that copies the row's own keys/values (the
-   song's context stays shared, never copied), in one batched pass of at most three steps; the
-   last step gives the probability that the line ends after the word (newline, EOS or closing
-   punctuation), so a word that would run on ("light" -> "lightning") loses;
+1. when a row plans its ending, the first token of every feasible word is read from the row's
+   current next-token distribution (free: the step already computed it), keeping the `KEEP`
+   likeliest words (a word another planned row already has as its first choice is passed
+   over); the row stops there, and its keys/values stay in the rows cache (a later step only
+   writes later slots);
+2. once sampling ends, every planned row's words run together, in one batched pass of at most
+   three steps over a fork of the rows cache, each row attending only to its own tokens up to
+   where it planned (rows plan at different steps); the last step gives the probability that
+   the line ends after the word (newline, EOS or closing punctuation), so a word that would run
+   on ("light" -> "lightning") loses;
 3. rows then take their best word not already taken by another row (no two lines end alike).
+
+Models without the lean forward end each step's planned rows at once (`_end_rows`).
 """
 
 from __future__ import annotations
@@ -27,12 +33,12 @@ from lyrictui.core.errors import Cancelled
 if TYPE_CHECKING:
     from lyrictui.core.engine.decoding import CancelCheck, Decoder, Row
 
-KEEP = 6
+KEEP = 4
 """Feasible words per row scored in full (after the first-token cut)."""
 REDRAWS = 16
 """Draws per row and step; after them the likeliest of the FALLBACK best tokens that keeps to
 words is taken (a word half spelt may have few ways to go on)."""
-FALLBACK = 4096
+FALLBACK = 1024
 
 
 def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConfig,
@@ -53,6 +59,9 @@ def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConf
         logits = first_logits[None, :].expand(rows, -1).clone()
         chosen: Any = None
         dec.stats.rows += rows
+        deferred = dec.lean is not None  # end planned rows together, after sampling
+        pending: list[tuple[int, int, list[tuple[EndWord, float]]]] = []
+        claimed: set[str] = set()
         for step in range(cfg.max_tokens):
             if step > 0:
                 if cancel():
@@ -72,17 +81,12 @@ def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConf
             for r in active:
                 token = int(chosen[r])
                 verdict, feasible = planner.check(r, token)
-                for _ in range(REDRAWS):
-                    if verdict is not Verdict.REJECT:
-                        break
-                    processed[r, token] = float("-inf")
-                    if not torch.isfinite(processed[r]).any():
-                        break
-                    token = int(sample(processed[r : r + 1], cfg, generator)[0])
-                    verdict, feasible = planner.check(r, token)
+                if verdict is Verdict.REJECT:
+                    token, verdict, feasible = _redraw(planner, r, processed[r], cfg, generator,
+                                                       token)
                 if verdict is Verdict.REJECT:  # the likeliest token that keeps to words
                     token, verdict, feasible = _fallback(dec, planner, r, step, processed[r],
-                                                         log_probs[r], token)
+                                                         log_probs[r], token, cfg)
                 chosen[r] = token
                 row = result[r]
                 if verdict is Verdict.ACCEPT and token in dec.stop_set:
@@ -98,6 +102,14 @@ def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConf
                         row.tokens.append(token)
                         row.logprob += float(log_probs[r, token])
                     row.ended = True
+                elif verdict is Verdict.PLAN and deferred:
+                    options = _options(planner, log_probs[r], feasible, claimed)
+                    row.ended = True
+                    if options:
+                        pending.append((r, step, options))
+                        claimed.add(options[0][0].word)
+                    else:
+                        dead[r] = True
                 elif verdict is Verdict.PLAN:
                     ending.append((r, feasible))
                 elif verdict is Verdict.REJECT and not planner.plan.locked and (
@@ -113,6 +125,9 @@ def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConf
                     result[r].ended = dead[r] = True
             if all(row.ended for row in result):
                 break
+        if pending:
+            for r in _end_pending(dec, cache, pending, planner, result):
+                dead[r] = True
         for r, row in enumerate(result):
             if not row.ended and planner.plan.locked:
                 dead[r] = True  # the token cap came first: the locks were not met
@@ -124,21 +139,47 @@ def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConf
         return [row for r, row in enumerate(result) if not dead[r]]
 
 
+def _redraw(planner: Planner, r: int, scores: Any, cfg: SamplingConfig, generator: Any,
+            token: int) -> tuple[int, Verdict, list[EndWord]]:
+    """Up to REDRAWS more draws for row `r` from its top-k / top-p set, without replacement
+    (one multinomial call), the first that keeps to words taken."""
+    import torch
+
+    k = cfg.top_k if 0 < cfg.top_k < scores.shape[-1] else scores.shape[-1]
+    values, indices = torch.topk(scores, k)
+    probs = torch.softmax(values / cfg.temperature, dim=-1)
+    if cfg.top_p < 1.0:
+        probs = probs.masked_fill((probs.cumsum(dim=-1) - probs) > cfg.top_p, 0.0)
+    probs = torch.nan_to_num(probs, nan=0.0).masked_fill(indices == token, 0.0)
+    left = int((probs > 0).sum())
+    if left == 0:
+        return token, Verdict.REJECT, []
+    draws = torch.multinomial(probs, min(REDRAWS, left), generator=generator)
+    for candidate in indices[draws].tolist():
+        verdict, feasible = planner.check(r, candidate)
+        if verdict is not Verdict.REJECT:
+            return candidate, verdict, feasible
+    return token, Verdict.REJECT, []
+
+
 def _fallback(dec: Decoder, planner: Planner, r: int, step: int, processed: Any,
-              log_probs: Any, token: int) -> tuple[int, Verdict, list[EndWord]]:
+              log_probs: Any, token: int, cfg: SamplingConfig) -> tuple[int, Verdict, list[EndWord]]:
     """The likeliest token that keeps row `r` to words: first among what sampling allowed
-    (top-k/top-p), then among the model's FALLBACK likeliest (an unsure model may have no
-    word piece in its top-k), never a line end where none may come."""
+    (top-k), then among the model's FALLBACK likeliest (an unsure model may have no word
+    piece in its top-k), never a line end where none may come."""
     import torch
 
     no_stop = step == 0 or planner.block_stop(r)
-    for scores in (processed, log_probs):
-        best = torch.topk(scores, min(FALLBACK, scores.shape[-1]))
+    k = cfg.top_k if 0 < cfg.top_k < processed.shape[-1] else FALLBACK
+    seen: set[int] = set()
+    for scores, size in ((processed, k), (log_probs, FALLBACK)):
+        best = torch.topk(scores, min(size, scores.shape[-1]))
         for value, candidate in zip(best.values.tolist(), best.indices.tolist(), strict=True):
             if value == float("-inf"):
                 break
-            if no_stop and candidate in dec.stop_set:
+            if candidate in seen or no_stop and candidate in dec.stop_set:
                 continue
+            seen.add(candidate)
             verdict, feasible = planner.check(r, candidate)
             if verdict is not Verdict.REJECT:
                 return candidate, verdict, feasible
@@ -165,6 +206,89 @@ def _fork(dec: Decoder, cache: KVCache, sources: list[int], extra: int) -> KVCac
                 dst[: len(sources), :, :length].copy_(src[:, :, :length].index_select(0, index))
     fork.length = length
     return fork
+
+
+def _options(planner: Planner, log_probs: Any, feasible: list[EndWord],
+             claimed: set[str]) -> list[tuple[EndWord, float]]:
+    """The KEEP likeliest free words by their first token (with its log-probability), words
+    another pending row has as its first choice passed over while others remain."""
+    import torch
+
+    free = [w for w in feasible if w.word not in planner.taken]
+    unclaimed = [w for w in free if w.word not in claimed]
+    free = unclaimed if len(unclaimed) >= min(KEEP, len(free)) else free
+    if not free:
+        return []
+    firsts = torch.tensor([w.tokens[0] for w in free], device=log_probs.device)
+    scores = log_probs.index_select(0, firsts)
+    best = torch.topk(scores, min(KEEP, len(free)))
+    return [(free[i], v) for v, i in zip(best.values.tolist(), best.indices.tolist(), strict=True)]
+
+
+def _end_pending(dec: Decoder, cache: KVCache,
+                 pending: list[tuple[int, int, list[tuple[EndWord, float]]]],
+                 planner: Planner, result: list[Row]) -> list[int]:
+    """End every planned row on its best free word in one batched pass (rows planned at
+    different steps: each attends to its own tokens up to where it planned); returns the rows
+    left without a word."""
+    import torch
+
+    pairs = [(r, own, w, lp) for r, own, options in pending for w, lp in options
+             if w.word not in planner.taken]
+    if not pairs or dec.lean is None:
+        return [r for r, _own, _options in pending]
+    pairs.sort(key=lambda p: -len(p[2].tokens))  # the rows still spelling a word come first
+    steps = len(pairs[0][2].tokens)
+    length = cache.length
+    fork = _fork(dec, cache, [p[0] for p in pairs], steps + 1)
+    device = dec.device
+    shared = dec.prefix.length
+    own_len = torch.tensor([p[1] for p in pairs], device=device)
+    slots = torch.arange(length + steps, device=device)
+    prefix_ok = torch.ones(len(pairs), shared, dtype=torch.bool, device=device)
+    word_lp = [p[3] for p in pairs]
+    end_lp = [0.0] * len(pairs)
+    closing = [0] * len(pairs)
+    closing_lp = [0.0] * len(pairs)
+    end_ids = dec.end_tensor
+    for j in range(steps):
+        count = sum(1 for p in pairs if len(p[2].tokens) > j)
+        tokens = torch.tensor([p[2].tokens[j] for p in pairs[:count]], device=device)
+        seen = slots[None, : length + j + 1]
+        own_ok = (seen < own_len[:count, None]) | (seen >= length)
+        allowed = torch.cat([prefix_ok[:count], own_ok], dim=1)
+        with torch.inference_mode():
+            logits = dec.lean.decode_ragged(tokens, fork, dec.prefix, shared + own_len[:count] + j,
+                                            allowed)
+        dec.stats.decode_steps += 1
+        step_lp = torch.log_softmax(logits.float(), dim=-1)
+        ends = step_lp.index_select(1, end_ids)
+        best_lp, best_end = (t.tolist() for t in ends.max(dim=1))
+        total_end = torch.logsumexp(ends, dim=1).tolist()
+        for i in range(count):
+            w = pairs[i][2]
+            if j + 1 < len(w.tokens):
+                word_lp[i] += float(step_lp[i, w.tokens[j + 1]])
+            else:
+                end_lp[i] = total_end[i]
+                closing[i] = int(end_ids[best_end[i]])
+                closing_lp[i] = best_lp[i]
+    order = sorted(range(len(pairs)), key=lambda i: -(word_lp[i] + end_lp[i]))
+    done: set[int] = set()
+    for i in order:
+        r, _own, w, _lp = pairs[i]
+        if r in done or w.word in planner.taken:
+            continue
+        done.add(r)
+        planner.taken.add(w.word)
+        row = result[r]
+        row.tokens += list(w.tokens)
+        row.logprob += word_lp[i]
+        row.planned = w
+        if planner.keeps_closing(closing[i]):
+            row.tokens.append(closing[i])
+            row.logprob += closing_lp[i]
+    return [r for r, _own, _options in pending if r not in done]
 
 
 def _end_rows(dec: Decoder, cache: KVCache, log_probs: Any, ending: list[tuple[int, list[EndWord]]],

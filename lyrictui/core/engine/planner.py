@@ -137,9 +137,15 @@ class Planner:
         """Whether the row may not end its line on the next token."""
         if self.plan.syllables is not None:
             return True  # a syllable-locked line ends by the planner, at its target
+        if self.plan.rhyme is not None and self._after_punctuation(row):
+            return True  # a rhyme pasted after "beneath," reads tacked on: a word comes first
         words = len(prosody.words(self.line(row)))
         needed = self.plan.min_words - (1 if self.plan.rhyme is not None else 0)
         return words < needed
+
+    def _after_punctuation(self, row: int) -> bool:
+        text = self.line(row).rstrip()
+        return bool(text) and text[-1] in _PUNCTUATION
 
     # -- judging one token -----------------------------------------------------------------
 
@@ -208,7 +214,8 @@ class Planner:
                 return Verdict.PLAN, plan.by_syllables[left]
             return Verdict.ACCEPT, []
         if plan.syllables is None:  # rhyme lock alone
-            if body_ok and (stop or count >= plan.soft_syllables - 1):
+            if body_ok and (stop or count >= plan.soft_syllables - 1) and not (
+                    not stop and self._after_punctuation(row)):
                 last = prosody.words(line)[-1].lower()
                 if stop and any(w.word == last for w in plan.rhyme) and last not in self.taken:
                     return Verdict.END, []  # the model ended on a rhyme of its own

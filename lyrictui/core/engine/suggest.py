@@ -19,7 +19,8 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,7 +31,7 @@ from lyrictui.core.engine.lineplans import EndWordCache, make_plan
 from lyrictui.core.engine.modelload import LoadedModel, load
 from lyrictui.core.engine.planner import Planner
 from lyrictui.core.engine.sampling import SamplingConfig, check_seed
-from lyrictui.core.errors import InvalidInput, NotFound
+from lyrictui.core.errors import InvalidInput, LyricError, NotFound
 from lyrictui.core.names import strip_control
 from lyrictui.core.prosody import spelling
 from lyrictui.core.prosody.lexicon import Lexicon
@@ -40,6 +41,8 @@ __all__ = ["Candidate", "WordChoice", "Suggester", "SamplingConfig", "normalize_
 
 _PUNCT = re.compile(r"[^\w\s']")
 MAX_CANDIDATES = 20
+THREADS_RECHECK_S = 2.0
+"""How often a request asks the thread policy again (it reads the library's runs)."""
 
 
 def normalize_line(line: str) -> str:
@@ -77,6 +80,13 @@ class Suggester:
         self._reference: set[str] | None = None
         self.lexicon = Lexicon()
         self._end_words = EndWordCache(loaded.tokenizer)
+        self.thread_policy: Callable[[], int | None] | None = None
+        """Set by the engine's owner: the torch threads a request should use now, or None for
+        the process's own count. The app and `lyrictui suggest` hand in
+        `core.train.runs.suggest_threads(library)` (one core fewer while a CPU training run is
+        active: docs/benchmarks.md, "While a training run trains")."""
+        self._threads_checked = float("-inf")
+        self._own_threads: int | None = None
         if reference_lyrics is not None:
             self.set_reference_lyrics(reference_lyrics)
 
@@ -122,6 +132,26 @@ class Suggester:
         if not prosody.words(word):
             raise InvalidInput(f"{word!r} has no letters to rhyme")
         return rhyme_groups(prosody.words(word)[-1], self.lexicon, limit=limit)
+
+    def _apply_threads(self) -> None:
+        """Set torch's CPU threads from `thread_policy` (asked at most every few seconds)."""
+        if self.thread_policy is None or self.loaded.device != "cpu":
+            return
+        now = time.monotonic()
+        if now - self._threads_checked < THREADS_RECHECK_S:
+            return
+        self._threads_checked = now
+        import torch
+
+        if self._own_threads is None:
+            self._own_threads = torch.get_num_threads()
+        try:
+            wanted = self.thread_policy()
+        except (LyricError, OSError, ValueError):
+            wanted = None  # the library could not be read: keep the process's own count
+        target = max(1, wanted) if wanted else self._own_threads
+        if torch.get_num_threads() != target:
+            torch.set_num_threads(target)
 
     @property
     def stats(self) -> Stats:
@@ -208,6 +238,7 @@ class Suggester:
         generator.manual_seed(seed if seed is not None else random.randrange(1 << 62))
         decode = self.loaded.tokenizer.decode
         with self._lock:
+            self._apply_threads()
             self.decoder.stats = Stats()
             context = self._context(context_text, cfg.max_tokens)
             logits = self.decoder.prepare(context.ids, check)
@@ -217,7 +248,10 @@ class Suggester:
                 missing = n - sum(1 for c in have if c.fits is not False)
                 if missing <= 0:
                     break
-                rows = min(48, 3 * n + 2 if round_no == 0 else 2 * missing + 4) if plan.locked \
+                # A rhyme-locked row nearly always ends on a rhyme (the ending is chosen for
+                # it); a syllable-locked one may overshoot, so more rows start.
+                first = 3 * n + 2 if plan.syllables is not None else 2 * n + 2
+                rows = min(48, first if round_no == 0 else 2 * missing + 4) if plan.locked \
                     else (n + 3 if round_no == 0 else min(32, 2 * missing + 2))
                 self.decoder.stats.rounds += 1
                 planner = Planner(plan, self.decoder.texts, self.decoder.stop_set, rows,
@@ -227,6 +261,8 @@ class Suggester:
                     # Byte-level BPE can emit any byte: no control character reaches a screen.
                     tail = strip_control(decode(row.tokens).replace("\ufffd", ""))
                     line = (head + tail).strip()
+                    if not complete:
+                        line = " ".join(line.split())  # "down.    I have": one space
                     key = normalize_line(line)
                     if (not key or prosody.is_header(line) or key in found
                             or len(prosody.words(line)) < plan.min_words
@@ -262,6 +298,7 @@ class Suggester:
         at_line_start = text == "" or text.endswith("\n")
         check = _cancel_check(cancel)
         with self._lock:
+            self._apply_threads()
             self.decoder.stats = Stats()
             context = self._context(text, 4)
             probs = torch.softmax(self.decoder.prepare(context.ids, check), dim=-1)
