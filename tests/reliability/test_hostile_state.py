@@ -707,3 +707,245 @@ def test_a_home_deleted_under_a_running_process_is_said_not_saved(lyrictui_home:
     with pytest.raises(LyricError, match="deleted or replaced"):
         library.add_artist("Ghost Band", "imported")
     assert [r["name"] for r in rows("SELECT name FROM artists")] == ["New Band"]
+
+
+# -- Minor: a truncated newest checkpoint, a run folder that is gone ---------------------------
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
+def test_a_truncated_newest_checkpoint_falls_back_to_the_older_whole_one(
+        library: Library, add_corpus, base: Path, tmp_path: Path, spawn, lyrictui, wait_for,
+        train_args):
+    import time
+
+    from lyrictui.core.train import checkpoints
+
+    assert lyrictui("config", "set", "heartbeat_timeout", "2").returncode == 0
+    artist = add_corpus(library, "Truncated Band", songs=4)
+    log = tmp_path / "train.log"
+    proc = spawn(["train", artist.name, "--base", str(base), "--max-steps", "60",
+                  "--save-every", "1", "--keep-checkpoints", "2", *train_args], log)
+    try:
+        run = wait_for(lambda: library.list_runs() and library.list_runs()[0], what="the run")
+        folder = runs.run_dir(run)
+        wait_for(lambda: len(checkpoints.list_checkpoints(folder)) == 2
+                 and checkpoints.list_checkpoints(folder)[0].name >= "step-00000003",
+                 what="2 checkpoints past step 2")
+    finally:
+        # Killed, so the 2 checkpoints kept while training stay (a cancel prunes to 1).
+        proc.kill()
+        proc.wait()
+    time.sleep(2.5)  # past the heartbeat timeout: the run reads as interrupted
+    older, newest = checkpoints.list_checkpoints(folder)[-2:]
+    _truncate(newest / "optimizer.safetensors")  # the weights read, the optimizer does not
+    resumed = lyrictui("resume", run.id)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    text = resumed.stdout + resumed.stderr
+    assert (f"warning: checkpoint {newest.name} cannot be read" in text
+            and f"resuming from the older {older.name}" in text), text[-3000:]
+    step = int(older.name.split("-")[1])
+    assert f"resumed from step {step}" in text
+    assert Library().get_run(run.id).status == "completed"
+
+
+def test_with_no_whole_checkpoint_left_the_run_restarts_from_step_0_and_says_so(
+        base: Path, tmp_path: Path):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from lyrictui.core.train import checkpoints
+
+    model = AutoModelForCausalLM.from_pretrained(base)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model(torch.tensor([[1, 2, 3]]), labels=torch.tensor([[1, 2, 3]])).loss.backward()
+    optimizer.step()
+    saved = checkpoints.save(tmp_path, model=model, optimizer=optimizer, scaler=None,
+                             state=checkpoints.TrainState(step=7), keep=1)
+    _truncate(saved / "trainable.safetensors")
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    said: list[str] = []
+    assert checkpoints.load_newest_whole(tmp_path, model=model, optimizer=optimizer,
+                                         scaler=None, say=said.append) is None
+    (line,) = said
+    assert "step-00000007 cannot be read" in line and "restarts from step 0" in line
+    # Nothing of the damaged checkpoint was applied, and it is out of the way (prune deletes it).
+    assert all(torch.equal(before[n], p) for n, p in model.named_parameters())
+    assert checkpoints.list_checkpoints(tmp_path) == []
+    checkpoints.prune(tmp_path)
+    assert not any(checkpoints.checkpoints_dir(tmp_path).iterdir())
+
+
+def test_resuming_a_run_whose_folder_is_gone_is_one_line(library: Library, add_corpus,
+                                                         tiny_config, base: Path, lyrictui):
+    import shutil
+
+    artist = add_corpus(library, "Gone Band", songs=2)
+    run = runs.create_run(library, artist, tiny_config(base))
+    library.update_run(run.id, status="cancelled")
+    shutil.rmtree(runs.run_dir(run))
+    one_line(lyrictui("resume", run.id), "is gone", "lyrictui train")
+    one_line(lyrictui("resume", run.id, "--detach"), "is gone")
+    from lyrictui.core.errors import InvalidInput
+    from lyrictui.core.train.training import execute_run
+    with pytest.raises(InvalidInput, match="is gone"):  # the app's path
+        execute_run(library, run.id)
+
+
+# -- Minor: model folders that are damaged in small ways ---------------------------------------
+
+def _small_vocab(folder: Path, ok: Path) -> None:
+    """Weights and config of a 1,000-token model beside the 50,257-token GPT-2 tokenizer."""
+    import shutil
+
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=1000, n_positions=64, n_embd=32, n_layer=1,
+                                       n_head=2, bos_token_id=0, eos_token_id=0))
+    model.save_pretrained(folder)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(ok / name, folder / name)
+
+
+def _edit_json(folder: Path, name: str, edit) -> None:
+    import json
+
+    path = folder / name
+    data = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    path.write_text(json.dumps(edit(data)), "utf-8")
+
+
+MODEL_DAMAGE = {
+    "vocabulary-smaller-than-the-tokenizer": ("has 50,257 tokens but the model only 1,000",),
+    "tokenizer-json-without-added-tokens": ("no usable tokenizer", "added_tokens"),
+    "card-files-a-string": ("lists its files wrongly",),
+    "n-positions-10-million": ("n_positions = 10000000",),
+    "n-positions-2048-over-64": ("does not match its config.json",),
+}
+
+
+@pytest.mark.parametrize("case", list(MODEL_DAMAGE))
+def test_a_model_folder_damaged_in_a_small_way_is_one_line(base: Path, tmp_path: Path,
+                                                           case: str, lyrictui):
+    import shutil
+
+    folder = tmp_path / case
+    if case.startswith("vocabulary"):
+        _small_vocab(folder, base)
+    else:
+        shutil.copytree(base, folder)
+    if case.startswith("tokenizer-json"):
+        _edit_json(folder, "tokenizer.json",
+                   lambda t: {k: v for k, v in t.items() if k != "added_tokens"})
+    elif case.startswith("card"):
+        _edit_json(folder, "card.json", lambda _: {"files": "x"})
+    elif case.startswith("n-positions"):
+        size = 10_000_000 if "million" in case else 2048
+        _edit_json(folder, "config.json", lambda c: {**c, "n_positions": size})
+    song = tmp_path / "song.txt"
+    song.write_text("the night is long\n", "utf-8")
+    line = one_line(lyrictui("suggest", "--model", str(folder), "--file", str(song), "-n", "1",
+                             "--device", "cpu"), *MODEL_DAMAGE[case])
+    assert len(line) < 400 and "\x1b" not in line
+
+
+def test_a_local_model_folder_deleted_while_loading_is_not_called_missing_from_the_hub(
+        base: Path, tmp_path: Path, monkeypatch):
+    """The folder goes at the worst moment: checked whole, not yet read by transformers. (The
+    hook deletes it right after the real check; everything else is the real load.)"""
+    import shutil
+
+    from lyrictui.core.engine import modelload
+    from lyrictui.core.errors import LyricError
+
+    folder = tmp_path / "doomed"
+    shutil.copytree(base, folder)
+    checked = modelload.check_folder
+
+    def check_then_delete(path: Path):
+        result = checked(path)
+        shutil.rmtree(path)
+        return result
+
+    monkeypatch.setattr(modelload, "check_folder", check_then_delete)
+    with pytest.raises(LyricError) as raised:
+        modelload.load(str(folder), device="cpu")
+    assert "deleted or moved while it was loading" in str(raised.value)
+    assert "hub" not in str(raised.value)
+
+
+@pytest.mark.parametrize("method, checkpointing, offered, not_offered", [
+    ("full", False, ["--method lora", "--gradient-checkpointing"], []),
+    ("lora", False, ["--gradient-checkpointing"], ["--method lora"]),
+    ("lora", True, ["a smaller base model"], ["--method lora", "--gradient-checkpointing"]),
+])
+def test_out_of_memory_advice_offers_only_what_the_run_does_not_already_do(
+        tmp_path: Path, method: str, checkpointing: bool, offered: list[str],
+        not_offered: list[str]):
+    import torch
+
+    from lyrictui.core.train import errors
+    from lyrictui.core.train.config import TrainConfig
+
+    config = TrainConfig(base="starter", method=method, gradient_checkpointing=checkpointing)
+    oom = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+    for exc in (oom("CUDA out of memory. Tried to allocate 2.00 GiB"), MemoryError()):
+        line = errors.describe(exc, config, tmp_path / "runs" / "r")
+        assert line.startswith("out of ") and "--batch-size" in line
+        assert all(tip in line for tip in offered), line
+        assert not any(tip in line for tip in not_offered), line
+
+
+# -- Minor: suggest reads at most the end of a song -------------------------------------------
+
+def test_suggest_reads_only_the_end_of_a_20_mb_song_and_refuses_an_endless_stdin(
+        base: Path, tmp_path: Path, lyrictui):
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    song = tmp_path / "long.txt"
+    with open(song, "w", encoding="utf-8") as fh:
+        line = 0
+        while fh.tell() < 20_000_000:
+            fh.write(f"line {line} of a very long song about the night\n")
+            line += 1
+        fh.write("the very last line of the song\n")
+    # scan prints the lines it read: the song's end, about 64 KiB of it.
+    scanned = lyrictui("scan", str(song))
+    assert scanned.returncode == 0, scanned.stderr
+    (note,) = scanned.stderr.strip().splitlines()
+    assert note.startswith("note: ") and "only its last 64 KiB is read" in note
+    assert "the very last line of the song" in scanned.stdout
+    assert f"line {line - 1} of" in scanned.stdout and "line 0 of" not in scanned.stdout
+
+    # suggest on it, measured in a parent of its own (peak memory of its children).
+    measure = ("import resource, subprocess, sys; "
+               "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+               "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+               "sys.stderr.write(r.stderr)")
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", measure, sys.executable, "-m", "lyrictui",
+                             "suggest", "--model", str(base), "--file", str(song), "-n", "1",
+                             "--device", "cpu", "--json"],
+                            capture_output=True, text=True, timeout=600, env=os.environ.copy())
+    seconds = time.monotonic() - started
+    code, peak_kb = map(int, result.stdout.split()[:2])
+    assert code == 0, result.stderr[-2000:]
+    assert "only its last 64 KiB is read" in result.stderr
+    assert peak_kb < 1_500_000, f"{peak_kb / 1e6:.2f} GB at its peak (was 4.8 GB)"
+    print(json.dumps({"case": "suggest --file 20 MB", "seconds": round(seconds, 1),
+                      "peak_rss_mb": peak_kb // 1000}))
+
+    started = time.monotonic()
+    with open("/dev/zero", "rb") as zero:
+        endless = subprocess.run([sys.executable, "-m", "lyrictui", "suggest", "--model",
+                                  str(base), "-n", "1", "--device", "cpu"], stdin=zero,
+                                 capture_output=True, text=True, timeout=120,
+                                 env=os.environ.copy())
+    one_line(endless, "stdin gave more than 16 MiB")
+    assert time.monotonic() - started < 60
