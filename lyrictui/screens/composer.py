@@ -274,6 +274,7 @@ class ComposerScreen(Screen[None]):
         self._autosave = self.set_timer(wait, self.action_save)
         row, column = editor.cursor_location
         if (column == 0 and row > 0 and editor.document.get_line(row - 1).strip()
+                and not editor.document.get_line(row).strip()
                 and context != self._requested_for):
             self.schedule_suggest(SUGGEST_DELAY_S)  # a line was just finished
 
@@ -518,7 +519,12 @@ class ComposerScreen(Screen[None]):
 
     def _look_up_rhymes(self) -> None:
         panel = self.query_one(RhymePanel)
-        word = self.query_one(SongEditor).word_at_cursor()
+        editor = self.query_one(SongEditor)
+        word = editor.word_at_cursor()
+        if word is None:  # an empty line: the line it answers, as for the rhyme lock
+            lines = editor.text.split("\n")
+            row = line_with_words(lines, editor.cursor_location[0])
+            word = last_word(lines[row]) if row is not None else None
         if word is None:
             panel.show_note("Rhymes: put the cursor on a word.")
         elif self.engine is None:
@@ -630,11 +636,14 @@ class ComposerScreen(Screen[None]):
         if draft_id is None:
             return
         draft = library.get_draft(draft_id)
-        self.slot = DraftSlot(draft.id, draft.text)
+        text, capped = drafts_mod.for_editor(draft)  # a huge draft: its beginning, as a new one
+        self.slot = DraftSlot(draft.id, draft.text) if capped is None else DraftSlot()
+        if capped is not None:
+            self.notify(capped, severity="warning", timeout=20, markup=False)
         self.rhyme_row = None  # a lock belongs to a line of the old text
         self._show_locks()
         editor = self.query_one(SongEditor)
-        editor.load_text(draft.text)
+        editor.load_text(text)
         editor.move_cursor(editor.document.end)
         self.sub_title = f"draft: {draft.title}"
 
