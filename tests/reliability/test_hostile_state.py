@@ -949,3 +949,47 @@ def test_suggest_reads_only_the_end_of_a_20_mb_song_and_refuses_an_endless_stdin
                                  env=os.environ.copy())
     one_line(endless, "stdin gave more than 16 MiB")
     assert time.monotonic() - started < 60
+
+
+# -- Minor: opening a 400,000-line draft ---------------------------------------------------------
+
+async def test_a_400000_line_draft_opens_its_beginning_as_a_new_draft_and_says_so(
+        library: Library, wait_until, rows):
+    import time
+
+    from textual.notifications import Notify
+
+    from lyrictui.app import Services, make_app
+    from lyrictui.core.compose.drafts import MAX_EDITOR_LINES
+    from lyrictui.dialogs.open_draft import OpenDraftDialog
+    from lyrictui.screens.composer import ComposerScreen
+    from lyrictui.widgets.song_editor import SongEditor
+
+    huge = "\n".join(f"la la la line {i}" for i in range(400_000))
+    draft = library.save_draft(None, title="Huge", text=huge)
+    seen: list = []
+    app = make_app(Services(library=library))
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: isinstance(app.screen, ComposerScreen), "the composer")
+        screen = app.screen
+        editor = screen.query_one(SongEditor)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, OpenDraftDialog), "the dialog")
+        started = time.monotonic()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: editor.text.startswith("la la la line 0"), "the text")
+        opened = time.monotonic() - started
+        warnings = [m.notification.message for m in seen if isinstance(m, Notify)
+                    and m.notification.severity == "warning"]
+        assert any("400,000 lines" in w and "new draft" in w and "drafts export" in w
+                   for w in warnings), warnings
+        assert editor.document.line_count == MAX_EDITOR_LINES
+        assert opened < 10, f"{opened:.1f} s to open (was 16 s before a key was handled)"
+        # Writing in it saves a new draft; the whole one is never overwritten.
+        await pilot.press("end", "x", "ctrl+s")
+        await wait_until(pilot, lambda: len(library.list_drafts()) == 2, "the new draft")
+    stored = {r["id"]: r["text"] for r in rows("SELECT id, text FROM drafts")}
+    assert stored[draft.id] == huge
+    (new_text,) = [t for i, t in stored.items() if i != draft.id]
+    assert new_text.count("\n") + 1 == MAX_EDITOR_LINES and new_text.startswith("la la la line 0")
