@@ -12,7 +12,6 @@ from lyrictui.commands.common import echo_json, open_library, safe
 from lyrictui.core.engine.sampling import SamplingConfig, check_seed
 from lyrictui.core.errors import InvalidInput
 
-
 MAX_SONG_BYTES = 64 << 10
 """What suggest reads of a song: its last 64 KiB (a long song is under 10). A model sees at
 most the last few thousand tokens (its window), so more only costs time and memory (a 20 MB
