@@ -23,7 +23,9 @@ def base(tmp_path: Path, tiny_gpt2) -> Path:
 
 
 def cancelled_run(library, artist, config) -> str:
-    """A run cancelled after its fourth step, with a checkpoint every step."""
+    """A run cancelled after its fourth step, with a checkpoint every step. (Three passes over
+    add_corpus's songs are 12 steps: a cancel lands mid-run, and a resume to the end is
+    short.)"""
     run = runs.create_run(library, artist, config)
 
     def stop(event: dict) -> None:
@@ -37,7 +39,7 @@ def cancelled_run(library, artist, config) -> str:
 def test_a_cancelled_run_keeps_only_its_newest_checkpoint_and_resumes_from_it(
         library, base, add_corpus, tiny_config) -> None:
     artist = add_corpus(library)
-    run_id = cancelled_run(library, artist, tiny_config(base, epochs=20, save_every=1))
+    run_id = cancelled_run(library, artist, tiny_config(base, epochs=3, save_every=1))
     folder = runs.run_dir(library.get_run(run_id))
     assert [p.name for p in checkpoints.list_checkpoints(folder)] == ["step-00000004"]
     assert (folder / training.BEST).is_dir()  # the best weights so far: a resume needs them
@@ -52,7 +54,7 @@ def test_a_cancelled_run_keeps_only_its_newest_checkpoint_and_resumes_from_it(
 def test_prune_frees_finished_runs_and_keeps_what_resume_needs(
         library, base, add_corpus, tiny_config) -> None:
     artist = add_corpus(library)
-    stopped = cancelled_run(library, artist, tiny_config(base, epochs=20, save_every=1))
+    stopped = cancelled_run(library, artist, tiny_config(base, epochs=3, save_every=1))
     stopped_dir = runs.run_dir(library.get_run(stopped))
     newest = checkpoints.latest_checkpoint(stopped_dir)
     assert newest is not None
