@@ -483,7 +483,11 @@ class ComposerScreen(Screen[None]):
     def action_lock_syllables(self) -> None:
         editor = self.query_one(SongEditor)
         count = prosody.line_syllables(editor.document.get_line(editor.cursor_location[0]))
-        self.syllable_target = None if self.syllable_target is not None or not count else count
+        if self.syllable_target is None and not count:
+            self.notify("Put the cursor on a line with words: its syllables become the target.",
+                        severity="warning")
+            return
+        self.syllable_target = None if self.syllable_target is not None else count
         self._show_locks()
 
     def action_temperature(self, step: int) -> None:

@@ -38,8 +38,8 @@ class SuggestionList(OptionList):
 
     BINDINGS = [
         *[
-            Binding(str(n), f"take({n - 1})", f"Take {n}", show=n == 1, key_display="1-9",
-                    id=f"take-{n}")
+            Binding(str(n), f"take({n - 1})", "Take" if n == 1 else f"Take {n}", show=n == 1,
+                    key_display="1-9" if n == 1 else None, id=f"take-{n}")
             for n in range(1, 10)
         ],
         Binding("r", "regenerate", "Regenerate", id="regenerate"),
