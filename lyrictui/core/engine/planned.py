@@ -33,7 +33,7 @@ from lyrictui.core.errors import Cancelled
 if TYPE_CHECKING:
     from lyrictui.core.engine.decoding import CancelCheck, Decoder, Row
 
-KEEP = 4
+KEEP = 3
 """Feasible words per row scored in full (after the first-token cut)."""
 REDRAWS = 16
 """Draws per row and step; after them the likeliest of the FALLBACK best tokens that keeps to
@@ -208,21 +208,50 @@ def _fork(dec: Decoder, cache: KVCache, sources: list[int], extra: int) -> KVCac
     return fork
 
 
-def _options(planner: Planner, log_probs: Any, feasible: list[EndWord],
-             claimed: set[str]) -> list[tuple[EndWord, float]]:
-    """The KEEP likeliest free words by their first token (with its log-probability), words
-    another pending row has as its first choice passed over while others remain."""
+NEAR_PENALTY = 100.0
+"""Added to a near rhyme's first-token score: a row takes a perfect rhyme whenever one is free."""
+_FIRSTS: dict[int, tuple[list[EndWord], Any]] = {}
+
+
+def _first_tokens(feasible: list[EndWord], device: Any) -> tuple[Any, Any]:
+    """(first token of each word, the near-rhyme penalty of each) as tensors, kept per list."""
     import torch
 
-    free = [w for w in feasible if w.word not in planner.taken]
-    unclaimed = [w for w in free if w.word not in claimed]
-    free = unclaimed if len(unclaimed) >= min(KEEP, len(free)) else free
-    if not free:
+    cached = _FIRSTS.get(id(feasible))
+    if cached is None or cached[0] is not feasible:
+        if len(_FIRSTS) > 64:
+            _FIRSTS.clear()
+        firsts = torch.tensor([w.tokens[0] for w in feasible], device=device)
+        penalty = torch.tensor([NEAR_PENALTY if w.near else 0.0 for w in feasible], device=device)
+        cached = _FIRSTS[id(feasible)] = (feasible, (firsts, penalty))
+    return cached[1]
+
+
+def _options(planner: Planner, log_probs: Any, feasible: list[EndWord],
+             claimed: set[str]) -> list[tuple[EndWord, float]]:
+    """The KEEP likeliest free words by their first token (with its log-probability), perfect
+    rhymes before near ones, words another pending row has as its first choice after the rest."""
+    import torch
+
+    if not feasible:
         return []
-    firsts = torch.tensor([w.tokens[0] for w in free], device=log_probs.device)
+    firsts, penalty = _first_tokens(feasible, log_probs.device)
     scores = log_probs.index_select(0, firsts)
-    best = torch.topk(scores, min(KEEP, len(free)))
-    return [(free[i], v) for v, i in zip(best.values.tolist(), best.indices.tolist(), strict=True)]
+    ranked = scores - penalty
+    size = min(len(feasible), KEEP + len(planner.taken) + len(claimed))
+    best = torch.topk(ranked, size).indices.tolist()
+    values = scores.tolist() if size > 256 else None
+    picked: list[tuple[EndWord, float]] = []
+    spare: list[tuple[EndWord, float]] = []
+    for i in best:
+        w = feasible[i]
+        if w.word in planner.taken:
+            continue
+        value = values[i] if values is not None else float(scores[i])
+        (spare if w.word in claimed else picked).append((w, value))
+        if len(picked) == KEEP:
+            break
+    return (picked + spare)[:KEEP]
 
 
 def _end_pending(dec: Decoder, cache: KVCache,
@@ -273,7 +302,7 @@ def _end_pending(dec: Decoder, cache: KVCache,
                 end_lp[i] = total_end[i]
                 closing[i] = int(end_ids[best_end[i]])
                 closing_lp[i] = best_lp[i]
-    order = sorted(range(len(pairs)), key=lambda i: -(word_lp[i] + end_lp[i]))
+    order = sorted(range(len(pairs)), key=lambda i: (pairs[i][2].near, -(word_lp[i] + end_lp[i])))
     done: set[int] = set()
     for i in order:
         r, _own, w, _lp = pairs[i]

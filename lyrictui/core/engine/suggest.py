@@ -250,7 +250,7 @@ class Suggester:
                     break
                 # A rhyme-locked row nearly always ends on a rhyme (the ending is chosen for
                 # it); a syllable-locked one may overshoot, so more rows start.
-                first = 3 * n + 2 if plan.syllables is not None else 2 * n + 2
+                first = 2 * n + 4 if plan.syllables is not None else 2 * n + 2
                 rows = min(48, first if round_no == 0 else 2 * missing + 4) if plan.locked \
                     else (n + 3 if round_no == 0 else min(32, 2 * missing + 2))
                 self.decoder.stats.rounds += 1

@@ -29,9 +29,9 @@ OOV_ZIPF = 3.0
 """A word wordfreq knows but the CMU dictionary does not must be this frequent to be a word
 (below it wordfreq's list holds fragments such as "ced", "gle", "agh")."""
 OWN_RHYME_USES = 2
-"""An artist's word the dictionaries lack is offered as a rhyme or an ending only when the
-artist uses it this often (a word used once in a large corpus is more often a typo or an
-archaism than the artist's slang)."""
+"""An artist's word that is not common (rare, a name, one the dictionaries lack) is offered as
+a rhyme or an ending only when the artist uses it this often (a word used once in a large
+corpus is more often a typo or an archaism than the artist's slang)."""
 _SHAPE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*'?|'[a-z]+(?:'[a-z]+)*")
 _SPLIT = re.compile(r"\s+|\u2014|--")
 _TRAIL = ",.;:!?\"\u201d\u2019)]}\u2026"
@@ -139,8 +139,8 @@ class Lexicon:
         w = fold(word)
         if not w:
             return False
-        if w in self.extra:
-            return True
+        if w in self.extra and (len(w) > 1 or w in LONE_LETTERS):
+            return True  # the artist's own word (a lone "c" in their lyrics is not one)
         if "-" in w:
             parts = w.split("-")
             if any(not p for p in parts):
@@ -156,7 +156,7 @@ class Lexicon:
         return self._simple(w)
 
     def _simple(self, w: str) -> bool:
-        if w in self.extra:
+        if w in self.extra and (len(w) > 1 or w in LONE_LETTERS):
             return True
         if w.isdigit():
             return len(w) <= 4 and (w == "0" or w[0] != "0")  # "99", "1999"; not "0004"
@@ -202,8 +202,8 @@ class Lexicon:
         """A word to offer as a rhyme or an ending: the artist's own, or a frequent word that
         is not a name (GPT-2 knows it only capitalized) or an abbreviation."""
         w = fold(word)
-        if w in self.extra and (w in _base()[0] or self.uses.get(w, 0) >= OWN_RHYME_USES):
-            return True  # the artist's word (one the dictionaries lack: used more than once)
+        if w in self.extra and self.uses.get(w, 0) >= OWN_RHYME_USES:
+            return True  # a word the artist uses (more than once: once may be a typo)
         if not w.isalpha() and not _SHAPE.fullmatch(w):
             return False
         if len(w) < 3 and w not in _SHORT_COMMON:
