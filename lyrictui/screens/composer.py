@@ -142,7 +142,8 @@ class ComposerScreen(Screen[None]):
         self._cancel = threading.Event()
         self._unsaved_since: float | None = None  # monotonic time of the first unsaved change
         self._text = ""  # the editor's text, kept here so saving works while unmounting
-        self._requested_for: str | None = None  # the context of the latest request
+        self._requested_for: str | None = None  # the context of the request in flight
+        self._suggest_worker: Worker[None] | None = None
         self._shown_for: str | None = None  # the context the shown candidates continue
         self._ghost_index = 0
         self._save_failing = False
@@ -309,7 +310,12 @@ class ComposerScreen(Screen[None]):
         complete = self._finishing_line()
         self._status("Looking for next words…" if self.word_mode
                      else "Finishing the line…" if complete else "Thinking…")
-        self.generate(engine, context, self._request_options(complete), self._cancel)
+        self._suggest_worker = self.generate(engine, context, self._request_options(complete),
+                                             self._cancel)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._suggest_worker and event.worker.is_finished:
+            self._requested_for = None  # nothing in flight: the same text may ask again
 
     def _finishing_line(self) -> bool:
         """Whether a line request finishes the cursor's line: the cursor is at the end of a
@@ -658,6 +664,8 @@ class ComposerScreen(Screen[None]):
         self._show_locks()
         self.query_one(SongEditor).load_text("")
         self.query_one(SuggestionList).show([])
+        self._shown_for = None
+        self._status("A new draft: write a line, or press ctrl+g for opening lines.")
         self.sub_title = "new draft"
 
     @work(exclusive=True, group="drafts", exit_on_error=False)

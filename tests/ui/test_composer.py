@@ -543,3 +543,18 @@ async def test_small_terminals_give_the_song_the_width_and_wrap_long_lines(
         status = screen.query_one("#suggest-status")
         assert status.region.height >= 1 and status.region.bottom <= size[1] - 1
         assert screen.has_class("-stacked") == (size[0] < 72)
+
+
+async def test_the_same_line_in_a_new_draft_gets_suggestions_again(stocked: Library) -> None:
+    async with composer(stocked) as (app, pilot, screen, seen):
+        await pilot.press(*"The night is long", "enter")
+        seen.clear()
+        await wait_for(pilot, seen, ComposerScreen.SuggestionsReady)
+        await app.workers.wait_for_complete()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert not screen.query_one(SuggestionList).candidates
+        seen.clear()
+        await pilot.press(*"The night is long", "enter")
+        ready = await wait_for(pilot, seen, ComposerScreen.SuggestionsReady)
+        assert ready.context == "The night is long\n"
