@@ -35,8 +35,8 @@ from lyrictui.core.compose.draft_slot import DraftSlot
 from lyrictui.core.engine.sampling import SamplingConfig
 from lyrictui.core.errors import Cancelled, LyricError
 from lyrictui.core.store.records import Draft
+from lyrictui.dialogs.export_path import ExportPathDialog
 from lyrictui.dialogs.open_draft import OpenDraftDialog
-from lyrictui.dialogs.text_prompt import TextPromptDialog
 from lyrictui.services import lyric_app
 from lyrictui.widgets.line_gutter import LineGutter
 from lyrictui.widgets.model_picker import ModelChoice, ModelPicker
@@ -679,11 +679,8 @@ class ComposerScreen(Screen[None]):
         draft = Draft(self.slot.id or 0, self.choice.artist_id if self.choice else None,
                       self.choice.key if self.choice else None,
                       drafts_mod.title_of(self._text), self._text, now, now)
-        suggested = Path.home() / f"{drafts_mod.safe_file_stem(draft.title)}.txt"
-        target = await self.app.push_screen_wait(
-            TextPromptDialog("Export the draft", "A .txt or .md file name.",
-                             value=str(suggested), ok_label="Export")
-        )
+        target = await self.app.push_screen_wait(ExportPathDialog(
+            "Export the draft", "A .txt or .md file name.", drafts_mod.safe_file_stem(draft.title)))
         if target:
             self.export_draft(draft, Path(target))
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from lyrictui.app import Services, make_app
 from lyrictui.core import paths
@@ -558,3 +559,31 @@ async def test_the_same_line_in_a_new_draft_gets_suggestions_again(stocked: Libr
         await pilot.press(*"The night is long", "enter")
         ready = await wait_for(pilot, seen, ComposerScreen.SuggestionsReady)
         assert ready.context == "The night is long\n"
+
+
+async def test_f9_exports_the_text_on_screen_and_keeps_a_path_whose_folder_is_missing(
+        stocked: Library, tmp_path) -> None:
+    from lyrictui.dialogs.export_path import ExportPathDialog, default_export_dir
+
+    async with composer(stocked) as (app, pilot, screen, seen):
+        await pilot.press(*"Out of the kitchen light", "enter")
+        await pilot.press("f9")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not isinstance(app.screen, ExportPathDialog):
+            assert loop.time() < deadline, "no export dialog"
+            await pilot.pause(0.05)
+        field = app.screen.query_one(Input)
+        assert Path(field.value).parent == default_export_dir()  # as the Library's export
+        typed = str(tmp_path / "no-such-folder" / "draft.txt")
+        field.value = typed
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportPathDialog) and field.value == typed
+        field.value = str(tmp_path / "draft.txt")
+        await pilot.press("enter")
+        while not (tmp_path / "draft.txt").exists():
+            assert loop.time() < deadline, "nothing exported"
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+    assert "Out of the kitchen light" in (tmp_path / "draft.txt").read_text(encoding="utf-8")
