@@ -60,8 +60,11 @@ class EndWordCache:
         """Perfect rhymes of `word`, and near ones only when fewer than `wanted` perfect."""
         key = (prosody.normalize_word(word), id(lexicon), wanted)
         if key not in self._rhymes:
-            perfect = [w for w in rhymeset.perfect_rhymes(word, lexicon)
-                       if w not in DANGLING][:RHYME_WORDS]
+            perfect = [w for w in rhymeset.perfect_rhymes(word, lexicon) if w not in DANGLING]
+            sure = [w for w in perfect if prosody.phones(w)]
+            if len(sure) >= wanted:  # enough rhymes the dictionary vouches for: not the
+                perfect = sure       # artist's unknown words, keyed from spelling (a guess)
+            perfect = perfect[:RHYME_WORDS]
             near = [w for w in rhymeset.near_rhymes(word, lexicon, NEAR_WORDS)
                     if w not in DANGLING] if len(perfect) < wanted else []
             if len(self._rhymes) > 64:

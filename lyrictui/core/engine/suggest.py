@@ -265,7 +265,7 @@ class Suggester:
                         line = " ".join(line.split())  # "down.    I have": one space
                     key = normalize_line(line)
                     if (not key or prosody.is_header(line) or key in found
-                            or len(prosody.words(line)) < plan.min_words
+                            or min(len(prosody.words(line)), len(line.split())) < plan.min_words
                             or not self.lexicon.clean_line(line)):
                         continue
                     continuation = (head + tail)[len(typed):] if complete else None

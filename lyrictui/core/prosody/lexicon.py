@@ -147,9 +147,9 @@ class Lexicon:
                 return False
             if any("'" in p for p in parts[:-1]):
                 return False  # "go'-w's": glued pieces, not a compound
-            if len(parts) > 2 or not all(p in self.extra or zipf(p.split("'")[0]) >= COMMON_ZIPF
-                                         for p in parts):
-                return False  # "great-mink-day", "wintry-tide": not compounds anyone writes
+            if len(parts) > 2 or parts[0] in _NOT_FIRST or not all(
+                    p in self.extra or zipf(p.split("'")[0]) >= COMMON_ZIPF for p in parts):
+                return False  # "great-mink-day", "wintry-tide", "and-groom": not compounds
             return all(self._simple(p) and (len(p) > 1 or (p == "a" and i + 1 < len(parts)
                                                            and parts[i + 1].endswith("ing")))
                        for i, p in enumerate(parts))
@@ -240,6 +240,8 @@ def cased(word: str) -> bool:
         letters.isdigit())
 
 
+_NOT_FIRST = frozenset("and or but nor the of as if than".split())
+"""Words no compound starts with ("and-groom")."""
 _SHORT_COMMON = frozenset(
     "me my we he so no go do to be by up us oh ya yo hi in on at it is as an or of if am ma pa"
     " ah ay".split())
