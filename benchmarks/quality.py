@@ -1,7 +1,7 @@
 """Suggestion quality with the locks: ours against today's sample-and-rerank and HF `generate`.
 
-    python benchmarks/quality.py                 # 20 prompts (a quick run)
-    python benchmarks/quality.py --prompts 80    # the recorded run (docs/benchmarks.md)
+    python benchmarks/quality.py --prompts 20             # a quick run
+    nice python benchmarks/quality.py --prompts 80 --json out.json   # the recorded run
 
 Prompts: three lines of context from songs of the demo artist (lyrictui/assets/demo), which are
 blocks of the verse corpus held out of the bundled starter's training (block i with
@@ -11,8 +11,13 @@ syllables (4-12). Fixed seeds (one per prompt), the starter model, float32 on CP
 
 Every check is independent of lyrictui's own prosody: rhymes and syllables with `pronouncing`
 (a line's syllables count only when every word is in the CMU dictionary), words with a plain
-regular expression over the CMU dictionary and wordfreq's list. The log-probability of a shown
-line is re-scored by the Hugging Face model: mean over its tokens and the newline after it.
+regular expression over the CMU dictionary, wordfreq's list and the words of the demo artist's
+own songs (issue 15's lexicon: the artist's slang and names are words); "junk %" counts a line
+with any other token (a fragment such as "groan's" or "fell'd", a lone letter, a leading
+punctuation mark), "dict-only junk %" the same check without the artist's words. Dashes written
+"--" are punctuation, as in the corpus. "short %": lines of one or two words. The log-probability
+of a shown line is re-scored by the Hugging Face model: mean over its tokens and the newline
+after it; "d logprob" is a mode's mean minus plain's over the same prompts.
 """
 
 from __future__ import annotations
@@ -65,16 +70,23 @@ def _known() -> set[str]:
                                       if f >= 1e-7}
 
 
+def artist_words(songs: list[str]) -> set[str]:
+    """Every word of the artist's songs, lower case, as the same regular expression splits them."""
+    return {w.lower().replace("\u2019", "'").strip("'") for w in re.findall(r"[A-Za-z'\u2019]+", "\n".join(songs))}
+
+
 def is_junk(line: str, known: set[str]) -> bool:
     text = line.strip()
-    if len(text.split()) < 1 or not text[0].isalnum() and not re.match(r"^'T(is|was)\b", text):
+    if not text or not (text[0].isalnum() or re.match(r"^['\u2019][A-Za-z]", text)):
         return True
-    for token in text.split():
-        core = token.strip(",.;:!?\"\u201c\u201d()\u2014")
+    for token in re.split(r"\s+|--+|\u2014|\u2013", text):
+        core = token.strip(",.;:!?\"\u201c\u201d()[]")
         for part in core.split("-") if core else []:
+            low = part.lower().replace("\u2019", "'")
+            if low.startswith("'") and (low in known or low.strip("'") in known):
+                continue  # 'tis, 'twas, 'em
             if not _TOKEN.match(part):
                 return True
-            low = part.lower().replace("\u2019", "'")
             if len(low) == 1 and low not in "aio":
                 return True
             if low not in known and low.rstrip("'") not in known and low.strip("'") not in known:
@@ -119,8 +131,9 @@ def rescore(model, tok, context: str, line: str) -> float:
 # -- the two baselines ------------------------------------------------------------------------
 
 def old_rerank(engine, song: str, n: int, seed: int, rhyme_with, syllables):
-    """Today's sample-and-rerank before this change: 4n rows (16-48) per round, 3 rounds,
-    ranked by mean log-probability + 3 x rhyme fit + 2 x syllable fit (+/-1)."""
+    """The sample-and-rerank lyrictui shipped before the locks (the engine no longer has it;
+    this copy runs the engine's plain sampler): 4n rows (16-48) per round, 3 rounds, ranked by
+    mean log-probability + 3 x rhyme fit + 2 x syllable fit (+/-1)."""
     import torch
 
     from lyrictui.core import prosody
@@ -175,9 +188,22 @@ def hf_generate(model, tok, song: str, n: int, seed: int) -> list[str]:
 
 # -- the run ----------------------------------------------------------------------------------
 
+def _delta(mode: dict[int, list[float]], plain: dict[int, list[float]]) -> float:
+    """Mean log-probability of a mode's lines minus plain's, over prompts both have lines for."""
+    shared = [k for k in mode if plain.get(k)]
+    if not shared:
+        return float("nan")
+    return (statistics.mean(v for k in shared for v in mode[k])
+            - statistics.mean(v for k in shared for v in plain[k]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--prompts", type=int, default=20)
+    parser.add_argument("--prompts", type=int, default=80)
+    parser.add_argument("--seeds", type=int, default=1, help="Seeds per prompt (seed = prompt "
+                        "number + 1000 x seed index).")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: on a shared "
+                        "2-core machine two threads wait on each other's time slices)")
     parser.add_argument("--n", type=int, default=5)
     parser.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--show", type=int, default=2, help="Print this many requests per mode.")
@@ -185,50 +211,75 @@ def main() -> None:
     args = parser.parse_args()
 
     import gzip as _gz
+    import os
+
+    import torch
 
     from lyrictui.core.engine.suggest import Suggester
 
+    torch.set_num_threads(args.threads)
+    started = time.time()
     engine = Suggester.load("starter", device="cpu", dtype="float32")
     demo = _gz.open(ROOT / "lyrictui/assets/demo/verse-demo.txt.gz", "rt", encoding="utf-8").read()
-    engine.set_reference_lyrics(demo.split("\n\n"))  # the demo artist's own songs
+    songs = demo.split("\n\n")
+    engine.set_reference_lyrics(songs)  # the demo artist's own songs
     model, tok = engine.loaded.model, engine.loaded.tokenizer
-    known = _known()
-    cases = prompts(args.prompts)
-    engine.suggest(cases[0]["context"], 2, seed=0, rhyme_with=3, syllables=6)  # warm word lists
+    dictionaries = _known()
+    known = dictionaries | artist_words(songs)
+    cases = [dict(case, seed=k + 1000 * j) for j in range(args.seeds)
+             for k, case in enumerate(prompts(args.prompts))]
+    print(f"{len(cases)} requests per mode ({args.prompts} prompts x {args.seeds} seeds), "
+          f"{args.threads} threads, load average {os.getloadavg()}", flush=True)
+    for asks in ({"rhyme_with": 3}, {"syllables": 6}, {"rhyme_with": 3, "syllables": 6}):
+        engine.suggest(cases[0]["context"], 2, seed=0, **asks)  # warm the word lists
 
     methods = ["ours"] + (["rerank", "generate"] if args.baselines else [])
     results: dict[str, dict[str, list]] = {}
     shown: dict[str, list] = {}
-    for method in methods:
-        for mode, asks in MODES.items():
-            if method == "generate" and mode != "plain":
-                continue
+    # Prompt by prompt, every method and mode in turn (so a change in the machine's load
+    # falls on all of them alike), each request cold: the engine's context cache is reset first.
+    order = [(method, mode) for method in methods for mode in MODES
+             if method != "generate" or mode == "plain"]
+    for k, case in enumerate(cases):
+        if k % 10 == 0:
+            print(f"prompt {k}/{len(cases)}, load average {os.getloadavg()[0]:.1f}", flush=True)
+        for method, mode in order:
+            asks = MODES[mode]
             rows = results.setdefault(f"{method}/{mode}", {"lines": [], "latency": [], "distinct": []})
-            for k, case in enumerate(cases):
-                rhyme = 3 if asks.get("rhyme") else None
-                syl = case["syllables"] if asks.get("syllables") else None
-                start = time.perf_counter()
-                if method == "ours":
-                    lines = [c.text for c in engine.suggest(case["context"], args.n, seed=k,
-                                                            rhyme_with=rhyme, syllables=syl)]
-                elif method == "rerank":
-                    lines = old_rerank(engine, case["context"], args.n, k, rhyme, syl)
-                else:
-                    lines = hf_generate(model, tok, case["context"], args.n, k)
-                rows["latency"].append(time.perf_counter() - start)
-                ends = [re.findall(r"[a-z']+", ln.lower())[-1:] for ln in lines]
-                rows["distinct"].append(len({tuple(e) for e in ends}))
-                for line in lines:
-                    rows["lines"].append({
-                        "line": line, "junk": is_junk(line, known),
-                        "perfect": perfect(line, case["target"]),
-                        "syllables": cmu_syllables(line), "target_syllables": case["syllables"],
-                        "logprob": rescore(model, tok, case["context"], line)})
-                if method == "ours" and k < args.show:
-                    shown.setdefault(mode, []).append({"context": case["context"],
-                                                       "target": case["target"],
-                                                       "syllables": syl, "lines": lines})
+            rhyme = 3 if asks.get("rhyme") else None
+            syl = case["syllables"] if asks.get("syllables") else None
+            seed = case["seed"]
+            engine.reset()
+            start = time.perf_counter()
+            if method == "ours":
+                lines = [c.text for c in engine.suggest(case["context"], args.n, seed=seed,
+                                                        rhyme_with=rhyme, syllables=syl)]
+            elif method == "rerank":
+                lines = old_rerank(engine, case["context"], args.n, seed, rhyme, syl)
+            else:
+                lines = hf_generate(model, tok, case["context"], args.n, seed)
+            rows["latency"].append(time.perf_counter() - start)
+            ends = [re.findall(r"[a-z']+", ln.lower())[-1:] for ln in lines]
+            rows["distinct"].append(len({tuple(e) for e in ends}))
+            for line in lines:
+                rows["lines"].append({
+                    "line": line, "prompt": k, "target": case["target"],
+                    "junk": is_junk(line, known), "dict_junk": is_junk(line, dictionaries),
+                    "short": len(line.split()) <= 2,
+                    "perfect": perfect(line, case["target"]),
+                    "syllables": cmu_syllables(line), "target_syllables": case["syllables"],
+                    "logprob": rescore(model, tok, case["context"], line)})
+            if method == "ours" and k < args.show:
+                shown.setdefault(mode, []).append({"context": case["context"],
+                                                   "target": case["target"],
+                                                   "syllables": syl, "lines": lines})
     table = []
+    plain_lp: dict[str, dict[int, list[float]]] = {}
+    for name, rows in results.items():
+        by_prompt: dict[int, list[float]] = {}
+        for r in rows["lines"]:
+            by_prompt.setdefault(r["prompt"], []).append(r["logprob"])
+        plain_lp[name] = by_prompt
     for name, rows in results.items():
         lines = rows["lines"]
         counted = [r for r in lines if r["syllables"] is not None]
@@ -240,9 +291,14 @@ def main() -> None:
             "exact syl %": 100 * exact / max(1, len(counted)),
             "both %": 100 * both / max(1, len(counted)),
             "junk %": 100 * sum(r["junk"] for r in lines) / max(1, len(lines)),
+            "dict-only junk %": 100 * sum(r["dict_junk"] for r in lines) / max(1, len(lines)),
+            "short %": 100 * sum(r["short"] for r in lines) / max(1, len(lines)),
             "distinct ends": statistics.mean(rows["distinct"]),
             "logprob": statistics.mean(r["logprob"] for r in lines) if lines else float("nan"),
-            "p50 s": statistics.median(rows["latency"])})
+            "d logprob": _delta(plain_lp[name], plain_lp[name.split("/")[0] + "/plain"]),
+            "p50 s": statistics.median(rows["latency"]),
+            "x plain p50": statistics.median(rows["latency"])
+            / statistics.median(results[name.split("/")[0] + "/plain"]["latency"])})
     header = list(table[0])
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -257,6 +313,7 @@ def main() -> None:
             print(f"  context ends: {req['context'].splitlines()[-1]!r} {ask}")
             for line in req["lines"]:
                 print(f"    {line}")
+    print(f"\nwall {time.time() - started:.0f} s, load average at the end {os.getloadavg()}")
     if args.json:
         args.json.write_text(json.dumps({"table": table, "shown": shown, "results": results}, indent=1))
 
