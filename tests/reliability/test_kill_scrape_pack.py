@@ -187,7 +187,7 @@ def test_sigkill_during_pack_never_registers_a_half_written_dataset(
     template.close()
     template_db = library_file()
     command = lyrictui_argv("pack", "Verse", "--base", str(tiny_model_dir), "--block-size",
-                       str(BLOCK))
+                            str(BLOCK))
 
     def home(name: str) -> tuple[dict[str, str], Path, Path]:
         env = fresh_home(tmp_path, name, monkeypatch, dict(os.environ))
