@@ -92,8 +92,9 @@ class TrainingScreen(Screen[None]):
 
     def on_mount(self) -> None:
         # Status first: the run id is long, and a narrow table scrolls what comes after it.
-        self.query_one("#runs", DataTable).add_columns("Status", "Artist", "Progress",
-                                                       "Best val", "Run")
+        table = self.query_one("#runs", DataTable)
+        for label in ("Status", "Artist", "Progress", "Best val", "Run"):
+            table.add_column(label, key=label.lower())
         self.action_refresh()
         self.set_interval(POLL_S, self.poll_events)
         self.set_interval(RUNS_EVERY_S, self.action_refresh)

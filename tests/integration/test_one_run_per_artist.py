@@ -60,9 +60,10 @@ def test_a_second_run_of_a_training_artist_is_refused_in_one_line(
         assert refused.value.run_id == active
         assert [r.id for r in library.list_runs(artist.id)] == [active]
         # Resuming an older stopped run of the same artist is refused the same way.
+        older = runs.run_dir(library.get_run(active)).parent / "older-run"
+        older.mkdir()  # a stopped run keeps its folder (a gone one is refused before this)
         old = library.create_run("older-run", artist.id, status="cancelled", base=str(base),
-                                 method="full", dir=str(runs.run_dir(
-                                     library.get_run(active)).parent / "older-run"))
+                                 method="full", dir=str(older))
         with pytest.raises(runs.RunActive):
             runs.ensure_can_resume(library, old)
         # Another artist trains at the same time.

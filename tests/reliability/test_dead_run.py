@@ -56,7 +56,7 @@ async def training_screen_status(library: Library, run_id: str) -> str:
             assert asyncio.get_running_loop().time() < deadline, "the runs never loaded"
             await pilot.pause(0.1)
         await pilot.pause()
-        return str(table.get_row(run_id)[2])
+        return str(table.get_cell(run_id, "status"))
 
 
 def test_a_silently_dead_run_shows_interrupted_within_the_heartbeat_timeout_and_resumes(

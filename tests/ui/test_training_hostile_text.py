@@ -50,7 +50,7 @@ async def test_the_training_screen_shows_hostile_text_as_plain_text(lyrictui_hom
             if screen.followed is not None and screen.followed.state.error:
                 break
         await pilot.pause(0.2)
-        cell = screen.query_one("#runs").get_row(run_id)[1]
+        cell = screen.query_one("#runs").get_cell(run_id, "artist")
         assert Text.from_markup(cell).plain == NAME  # the name, not bold "Bold Crew"
         monitor = screen.query_one(RunMonitor)
         title = str(monitor.query_one("#run-title").render())
