@@ -73,7 +73,9 @@ class ComposerDrafts(ComposerEngine):
         now = time.monotonic()
         if self._unsaved_since is None:
             self._unsaved_since = now
-        wait = min(AUTOSAVE_DELAY_S, max(0.0, self._unsaved_since + AUTOSAVE_MAX_S - now))
+        # Never 0: a Textual timer of interval 0 that fires late divides by it and dies,
+        # and with it every autosave after AUTOSAVE_MAX_S of typing without a pause.
+        wait = min(AUTOSAVE_DELAY_S, max(0.05, self._unsaved_since + AUTOSAVE_MAX_S - now))
         self._autosave = self.set_timer(wait, self.action_save)
 
     def action_save(self, announce: bool = False) -> Worker[Draft | None]:
