@@ -177,7 +177,9 @@ class ComposerEngine(Screen[None]):
                                         f"{100 * w.probability:.0f} %")
                          for w in engine.next_words(context, k=8, cancel=cancel)]
             else:
-                shown = [ShownCandidate(c.text, c.syllables, c.rhyme_key, bool(c.verbatim),
+                # No ARPAbet rhyme key ("AY T"): it means nothing to a songwriter; the marks
+                # say whether a line rhymes, the gutter letters the song's scheme.
+                shown = [ShownCandidate(c.text, c.syllables, None, bool(c.verbatim),
                                         fits=c.fits, rhyme_kind=c.rhyme,
                                         continuation=c.continuation)
                          for c in engine.suggest(context, n=5, cancel=cancel, **options)

@@ -18,7 +18,7 @@ class ShownCandidate:
 
     text: str
     syllables: int
-    rhyme: str | None  # the rhyme key, or (word mode) the probability
+    rhyme: str | None  # a note after the syllables: (word mode) the probability
     verbatim: bool = False
     fits: bool | None = None
     """Whether it meets the locks (None: no lock was on)."""
