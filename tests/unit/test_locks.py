@@ -114,7 +114,9 @@ def test_junk_lines_are_refused(tmp_path, tokenizer, tiny_gpt2):
 
 @pytest.mark.parametrize("line", ["And 'we'Twill go", "an'I love the night", "the a-fo sky",
                                   "-w hello there", "I saw w there", "\"Stray quote here",
-                                  "We go tHe night"])
+                                  "We go tHe night", "As he fell'd the sun", "the golden groan's breast",
+                                  "Tis'd the earth", "Hear'd in the ced", "The great-mink-day",
+                                  "From the wintry-tide", "and-groom, O", "I saw 0004 men"])
 def test_junk_shapes_are_not_lines(line):
     assert not Lexicon().clean_line(line)
 
@@ -167,3 +169,19 @@ def test_cli_complete_and_grouped_rhymes(engine, tmp_path, tokenizer, tiny_gpt2)
     assert rhymed.output.startswith("perfect:")
     love = runner.invoke(cli, ["rhymes", "love"]).output
     assert "above" in love and not {"breedlove", "deneuve", "labov"} & set(re.findall(r"\w+", love))
+
+
+def test_real_clitics_compounds_and_numbers_are_words():
+    lexicon = Lexicon(["They call me Drizzy"])
+    for line in ["the heart's own light", "She'll go, don't stay", "I'm in the sun-light",
+                 "In 1999 we go", "Drizzy's night"]:
+        assert lexicon.clean_line(line), line
+
+
+def test_the_artists_words_rhyme_only_when_used_twice():
+    from lyrictui.core.prosody.rhymeset import perfect_rhymes
+
+    once = perfect_rhymes("day", Lexicon(["the thray"]))
+    twice = perfect_rhymes("day", Lexicon(["the thray", "thray again"]))
+    assert "thray" not in once and "thray" in twice
+    assert "midnight" not in perfect_rhymes("night", Lexicon(["midnight midnight"]))  # AY2
