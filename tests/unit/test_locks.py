@@ -185,3 +185,13 @@ def test_the_artists_words_rhyme_only_when_used_twice():
     twice = perfect_rhymes("day", Lexicon(["the thray", "thray again"]))
     assert "thray" not in once and "thray" in twice
     assert "midnight" not in perfect_rhymes("night", Lexicon(["midnight midnight"]))  # AY2
+
+
+def test_half_quotations_and_piled_marks_are_junk_but_quoted_speech_is_not():
+    lexicon = Lexicon()
+    assert not lexicon.clean_line('In the world of her eye. --" you quite,')  # seen in the app
+    assert not lexicon.clean_line('She said "go home tonight')
+    assert not lexicon.clean_line("She said \u201cgo home tonight")
+    assert lexicon.clean_line('She said "go home" tonight')
+    assert lexicon.clean_line("She said \u201cgo home\u201d tonight")
+    assert lexicon.clean_line("The night -- and the light")

@@ -213,9 +213,14 @@ class Lexicon:
     # -- lines -----------------------------------------------------------------------------
 
     def clean_line(self, line: str) -> bool:
-        """False for junk: leading punctuation, or any part that is not a word."""
+        """False for junk: leading punctuation, a quotation mark left open or never opened,
+        punctuation piled up (`eye. --" you`), or any part that is not a word."""
         text = line.strip()
         if not text:
+            return False
+        if text.count('"') % 2 or text.count("\u201c") != text.count("\u201d"):
+            return False  # half a quotation: a piece of some other line's speech
+        if _PILED.search(text):
             return False
         if not text[0].isalnum():  # leading punctuation, except a word such as 'Tis
             first = text.split()[0].rstrip(_TRAIL)
@@ -231,6 +236,11 @@ class Lexicon:
             if not self.is_word(core) or not cased(core):
                 return False
         return True
+
+
+_PILED = re.compile(r"[.,;:!?]\s+(?:-{2,}|[\u2014\u2013])\s*[\"\u201c\u201d]|"
+                    r"(?:-{2,}|[\u2014\u2013])\s*[\"\u201c\u201d]\s+[a-z]")
+"""Marks piled between words, as verse prose leaves them mid-line: `. --"` or `--" you`."""
 
 
 def cased(word: str) -> bool:
