@@ -80,7 +80,10 @@ def make_plan(cache: EndWordCache, lexicon: Lexicon, constraints: Constraints, t
     plan = LinePlan(lexicon=lexicon, head=head, syllables=constraints.syllables,
                     soft_syllables=soft)
     if constraints.rhyme_word is not None:
-        plan.rhyme = cache.rhymes(constraints.rhyme_word, lexicon, 2 * n)
+        # Near rhymes join only when fewer perfect ones exist than the lines asked for, plus
+        # one: with 2n, a target of 6-9 perfect rhymes got near ones too (89.5 % perfect
+        # against 90.0 % on the 80-prompt benchmark, the same count of lines).
+        plan.rhyme = cache.rhymes(constraints.rhyme_word, lexicon, n + 1)
     elif constraints.syllables is not None:
         plan.by_syllables = cache.by_syllables(lexicon)
     minimum = 3
