@@ -136,6 +136,11 @@ class ComposerScreen(ComposerDrafts, ComposerCandidates):
         else:
             self._wanted_model = key
 
+    @on(ModelPicker.Settled)
+    def model_settled(self) -> None:
+        # The list closed on a choice, perhaps the model already in use: back to the lyrics.
+        self.call_after_refresh(self.query_one(SongEditor).focus)
+
     @on(ModelPicker.Picked)
     def model_picked(self, message: ModelPicker.Picked) -> None:
         choice = self.choice = message.choice

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import on, work
 from textual.message import Message
 from textual.widgets import Select
+from textual.widgets._select import SelectOverlay
 
 from lyrictui.services import lyric_app
 
@@ -38,6 +39,12 @@ class ModelPicker(Select[str]):
 
         picker: ModelPicker
         choice: ModelChoice
+
+    @dataclass
+    class Settled(Message):
+        """The writer chose from the open list, the same model or another."""
+
+        picker: ModelPicker
 
     @dataclass
     class Listed(Message):
@@ -100,6 +107,12 @@ class ModelPicker(Select[str]):
         elif self.picked is None and message.choices:
             trained = [c for c in message.choices if c.key != "starter"]
             self.value = (trained or message.choices)[0].key
+
+    @on(SelectOverlay.UpdateSelection)
+    def _settled(self, _event: SelectOverlay.UpdateSelection) -> None:
+        # Select posts Changed only for another value; choosing the current one again is a
+        # choice too (the writer is done with the list).
+        self.post_message(self.Settled(self))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select is not self:

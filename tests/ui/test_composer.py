@@ -334,6 +334,12 @@ async def test_choosing_a_model_in_the_picker_gives_the_editor_the_keys(
         assert screen.query_one(SongEditor).has_focus
         await pilot.press(*"typed")
         assert screen.query_one(SongEditor).text == "typed"
+        picker.focus()  # the same model again: no change, and still back to the lyrics
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.choice.key == other and screen.query_one(SongEditor).has_focus
 
 
 # -- loading, taking words and endings, marks, rhymes ------------------------------------
