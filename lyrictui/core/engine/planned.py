@@ -302,21 +302,8 @@ def _end_pending(dec: Decoder, cache: KVCache,
                 end_lp[i] = total_end[i]
                 closing[i] = int(end_ids[best_end[i]])
                 closing_lp[i] = best_lp[i]
-    order = sorted(range(len(pairs)), key=lambda i: (pairs[i][2].near, -(word_lp[i] + end_lp[i])))
-    done: set[int] = set()
-    for i in order:
-        r, _own, w, _lp = pairs[i]
-        if r in done or w.word in planner.taken:
-            continue
-        done.add(r)
-        planner.taken.add(w.word)
-        row = result[r]
-        row.tokens += list(w.tokens)
-        row.logprob += word_lp[i]
-        row.planned = w
-        if planner.keeps_closing(closing[i]):
-            row.tokens.append(closing[i])
-            row.logprob += closing_lp[i]
+    done = _assign([(p[0], p[2]) for p in pairs], word_lp, end_lp, closing, closing_lp, planner,
+                   result)
     return [r for r, _own, _options in pending if r not in done]
 
 
@@ -358,7 +345,19 @@ def _end_rows(dec: Decoder, cache: KVCache, log_probs: Any, ending: list[tuple[i
                 end_lp[i] = total_end[i]
                 closing[i] = int(end_ids[best_end[i]])
                 closing_lp[i] = best_lp[i]
-    order = sorted(range(len(pairs)), key=lambda i: -(word_lp[i] + end_lp[i]))
+    done = _assign(pairs, word_lp, end_lp, closing, closing_lp, planner, result)
+    for r in done:
+        result[r].ended = True
+    return [r for r, _ in ending if r not in done]
+
+
+def _assign(pairs: list[tuple[int, EndWord]], word_lp: list[float], end_lp: list[float],
+            closing: list[int], closing_lp: list[float], planner: Planner,
+            result: list[Row]) -> set[int]:
+    """Give each row its best free word (perfect rhymes before near ones, then the model's
+    score of the word and the line ending after it), no word to two rows; returns the rows
+    that got one."""
+    order = sorted(range(len(pairs)), key=lambda i: (pairs[i][1].near, -(word_lp[i] + end_lp[i])))
     done: set[int] = set()
     for i in order:
         r, w = pairs[i]
@@ -369,9 +368,8 @@ def _end_rows(dec: Decoder, cache: KVCache, log_probs: Any, ending: list[tuple[i
         row = result[r]
         row.tokens += list(w.tokens)
         row.logprob += word_lp[i]
-        row.ended = True
         row.planned = w
         if planner.keeps_closing(closing[i]):
             row.tokens.append(closing[i])
             row.logprob += closing_lp[i]
-    return [r for r, _ in ending if r not in done]
+    return done
