@@ -211,14 +211,26 @@ class ComposerScreen(ComposerDrafts, ComposerCandidates):
         self._show_locks()
 
     def action_lock_syllables(self) -> None:
+        """Lock to the cursor's line's syllables; on an empty line, the nearest line above
+        with words (as the rhyme lock does); again: unlock."""
+        if self.locks.syllable_target is not None:
+            self.locks.syllable_target = None
+            self._show_locks()
+            return
         editor = self.query_one(SongEditor)
-        count = prosody.line_syllables(editor.document.get_line(editor.cursor_location[0]))
-        if self.locks.syllable_target is None and not count:
+        lines = editor.text.split("\n")
+        row = line_with_words(lines, editor.cursor_location[0])
+        if row is None:
             self.notify("Put the cursor on a line with words: its syllables become the target.",
                         severity="warning")
             return
-        self.locks.syllable_target = None if self.locks.syllable_target is not None else count
+        count = prosody.line_syllables(lines[row])
+        self.locks.syllable_target = count
         self._show_locks()
+        self.notify(f"Syllable lock: lines of {count} syllables, as line {row + 1}.",
+                    markup=False)
+        if self.query_one(SuggestionList).candidates:
+            self.action_suggest()
 
     def action_temperature(self, step: int) -> None:
         self.locks.step_temperature(step)

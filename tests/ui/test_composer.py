@@ -309,6 +309,15 @@ async def test_the_rhyme_lock_stays_on_its_line_and_tags_go_above(
         await pilot.pause()
         assert screen.syllable_target is None
         assert any("its syllables become" in n.message for n in app._notifications)
+        # On the empty line under a line, ctrl+b takes that line's count, as ctrl+l does.
+        await pilot.press(*"The road is long and wide", "enter")
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert screen.syllable_target == 6
+        assert any("6 syllables, as line 1" in n.message for n in app._notifications)
+        await pilot.press("ctrl+b")  # again: off
+        await pilot.pause()
+        assert screen.syllable_target is None
 
 
 async def test_choosing_a_model_in_the_picker_gives_the_editor_the_keys(
