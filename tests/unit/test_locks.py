@@ -195,3 +195,5 @@ def test_half_quotations_and_piled_marks_are_junk_but_quoted_speech_is_not():
     assert lexicon.clean_line('She said "go home" tonight')
     assert lexicon.clean_line("She said \u201cgo home\u201d tonight")
     assert lexicon.clean_line("The night -- and the light")
+    assert not lexicon.clean_line("Saying the wind. . . . .. The sun,")  # seen in the composer
+    assert lexicon.clean_line("Saying the wind... the sun,")

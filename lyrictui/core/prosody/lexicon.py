@@ -239,8 +239,10 @@ class Lexicon:
 
 
 _PILED = re.compile(r"[.,;:!?]\s+(?:-{2,}|[\u2014\u2013])\s*[\"\u201c\u201d]|"
-                    r"(?:-{2,}|[\u2014\u2013])\s*[\"\u201c\u201d]\s+[a-z]")
-"""Marks piled between words, as verse prose leaves them mid-line: `. --"` or `--" you`."""
+                    r"(?:-{2,}|[\u2014\u2013])\s*[\"\u201c\u201d]\s+[a-z]|"
+                    r"[.,;:!?]\s+[.,;:!?]")
+"""Marks piled between words, as verse prose leaves them mid-line: `. --"`, `--" you`,
+`wind. . . ..`."""
 
 
 def cased(word: str) -> bool:
