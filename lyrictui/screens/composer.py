@@ -184,22 +184,34 @@ class ComposerScreen(ComposerDrafts, ComposerCandidates):
 
     # -- knobs -----------------------------------------------------------------------------
 
-    def action_lock_rhyme(self) -> None:
+    def _lock_line(self, nothing: str) -> tuple[list[str], int] | None:
+        """The song's lines and the line a lock aims at: the cursor's, or on an empty line
+        the nearest above with words; None (and `nothing` said) when there is none."""
         editor = self.query_one(SongEditor)
         lines = editor.text.split("\n")
         row = line_with_words(lines, editor.cursor_location[0])
         if row is None:
-            self.notify("Nothing to rhyme with yet: write a line, then ctrl+l on it.",
-                        severity="warning")
+            self.notify(nothing, severity="warning")
+            return None
+        return lines, row
+
+    def _locks_changed(self, said: str | None) -> None:
+        self._show_locks()
+        if said:
+            self.notify(said, markup=False)
+        if self.query_one(SuggestionList).candidates:
+            self.action_suggest()  # the shown lines were asked without this lock
+
+    def action_lock_rhyme(self) -> None:
+        found = self._lock_line("Nothing to rhyme with yet: write a line, then ctrl+l on it.")
+        if found is None:
             return
+        lines, row = found
         locks = self.locks
         locks.rhyme_row = None if locks.rhyme_row == row else row
-        self._show_locks()
-        if locks.rhyme_row is not None:
-            self.notify(f"Rhyme lock: lines will rhyme with “{last_word(lines[row])}” "
-                        f"(line {row + 1}).", markup=False)
-        if self.query_one(SuggestionList).candidates:
-            self.action_suggest()
+        self._locks_changed(None if locks.rhyme_row is None else
+                            f"Rhyme lock: lines will rhyme with “{last_word(lines[row])}” "
+                            f"(line {row + 1}).")
 
     def _follow_rhyme_line(self, old: str, new: str) -> None:
         """Keep the rhyme lock on its line as lines are added or removed around it."""
@@ -217,20 +229,13 @@ class ComposerScreen(ComposerDrafts, ComposerCandidates):
             self.locks.syllable_target = None
             self._show_locks()
             return
-        editor = self.query_one(SongEditor)
-        lines = editor.text.split("\n")
-        row = line_with_words(lines, editor.cursor_location[0])
-        if row is None:
-            self.notify("Put the cursor on a line with words: its syllables become the target.",
-                        severity="warning")
+        found = self._lock_line("Put the cursor on a line with words: its syllables become "
+                                "the target.")
+        if found is None:
             return
-        count = prosody.line_syllables(lines[row])
-        self.locks.syllable_target = count
-        self._show_locks()
-        self.notify(f"Syllable lock: lines of {count} syllables, as line {row + 1}.",
-                    markup=False)
-        if self.query_one(SuggestionList).candidates:
-            self.action_suggest()
+        lines, row = found
+        count = self.locks.syllable_target = prosody.line_syllables(lines[row])
+        self._locks_changed(f"Syllable lock: lines of {count} syllables, as line {row + 1}.")
 
     def action_temperature(self, step: int) -> None:
         self.locks.step_temperature(step)
