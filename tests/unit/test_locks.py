@@ -112,6 +112,27 @@ def test_junk_lines_are_refused(tmp_path, tokenizer, tiny_gpt2):
         assert not re.search(r"\w'\w*I|-fo|\bw\b|^\W", c.text), c.text
 
 
+def test_a_word_the_model_cannot_spell_is_finished_from_the_lexicon(tmp_path, tokenizer,
+                                                                    tiny_gpt2):
+    # A model that starts " thr" and then likes only digits, more of them than the fallback
+    # reads: no likely piece finishes the word, so the lexicon says which pieces do.
+    import wordfreq
+
+    texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+    digits = {t: 12.0 for t in texts if t.strip().isdigit()}
+    assert len(digits) > 1024
+    folder = controlled(tmp_path / "thr", tokenizer, tiny_gpt2, {**digits, " thr": 14.0})
+    engine = Suggester.load(str(folder))
+    found = engine.suggest(SONG, 5, seed=3, top_k=2)
+    assert len(found) == 5
+    for c in found:
+        words = re.findall(r"[a-z']+", c.text.lower())
+        assert words[0].startswith("thr") and len(words) >= 3, c.text
+        for word in words:  # real words, by the dictionaries themselves
+            assert pronouncing.phones_for_word(word) or wordfreq.zipf_frequency(word, "en") > 0, (
+                word, c.text)
+
+
 @pytest.mark.parametrize("line", ["And 'we'Twill go", "an'I love the night", "the a-fo sky",
                                   "-w hello there", "I saw w there", "\"Stray quote here",
                                   "We go tHe night", "As he fell'd the sun", "the golden groan's breast",

@@ -86,7 +86,7 @@ def sample_planned(dec: Decoder, first_logits: Any, rows: int, cfg: SamplingConf
                                                        token)
                 if verdict is Verdict.REJECT:  # the likeliest token that keeps to words
                     token, verdict, feasible = _fallback(dec, planner, r, step, processed[r],
-                                                         log_probs[r], token, cfg)
+                                                         log_probs[r], token, cfg, generator)
                 chosen[r] = token
                 row = result[r]
                 if verdict is Verdict.ACCEPT and token in dec.stop_set:
@@ -163,18 +163,40 @@ def _redraw(planner: Planner, r: int, scores: Any, cfg: SamplingConfig, generato
 
 
 def _fallback(dec: Decoder, planner: Planner, r: int, step: int, processed: Any,
-              log_probs: Any, token: int, cfg: SamplingConfig) -> tuple[int, Verdict, list[EndWord]]:
-    """The likeliest token that keeps row `r` to words: first among what sampling allowed
-    (top-k), then among the model's FALLBACK likeliest (an unsure model may have no word
-    piece in its top-k), never a line end where none may come."""
+              log_probs: Any, token: int, cfg: SamplingConfig,
+              generator: Any) -> tuple[int, Verdict, list[EndWord]]:
+    """A token that keeps row `r` to words: the likeliest among what sampling allowed (top-k);
+    inside a word that is not one yet, one drawn among the pieces that go on to finish it
+    (read from the lexicon, not searched for: the model's own distribution masked to them);
+    else the likeliest among the model's FALLBACK likeliest (an unsure model may have no word
+    piece in its top-k). Never a line end where none may come."""
     import torch
 
     no_stop = step == 0 or planner.block_stop(r)
     k = cfg.top_k if 0 < cfg.top_k < processed.shape[-1] else FALLBACK
     seen: set[int] = set()
-    for scores, size in ((processed, k), (log_probs, FALLBACK)):
-        best = torch.topk(scores, min(size, scores.shape[-1]))
-        for value, candidate in zip(best.values.tolist(), best.indices.tolist(), strict=True):
+    partial = planner.rows[r].partial
+    stuck = bool(partial) and not planner.lex.is_word(partial)
+    tiers: list[tuple[Any, Any]] = [(processed, k)]
+    if stuck:
+        pieces = _finishing_pieces(planner, partial)
+        if pieces:
+            ids = torch.tensor(pieces, device=processed.device)
+            tiers.append((processed.index_select(0, ids), ids))
+    else:
+        tiers.append((log_probs, FALLBACK))
+    for scores, size in tiers:
+        if isinstance(size, int):
+            best = torch.topk(scores, min(size, scores.shape[-1]))
+            values, indices = best.values.tolist(), best.indices.tolist()
+        else:  # scores of the given token ids: drawn in turn, as sampling would
+            probs = torch.nan_to_num(torch.softmax(scores / cfg.temperature, dim=-1), nan=0.0)
+            if not bool((probs > 0).any()):
+                continue
+            order = torch.multinomial(probs, min(FINISHING, int((probs > 0).sum())),
+                                      generator=generator)
+            values, indices = scores[order].tolist(), size[order].tolist()
+        for value, candidate in zip(values, indices, strict=True):
             if value == float("-inf"):
                 break
             if candidate in seen or no_stop and candidate in dec.stop_set:
@@ -184,6 +206,36 @@ def _fallback(dec: Decoder, planner: Planner, r: int, step: int, processed: Any,
             if verdict is not Verdict.REJECT:
                 return candidate, verdict, feasible
     return token, Verdict.REJECT, []
+
+
+FINISHING = 64
+"""Pieces that finish a half-spelt word, tried in the order they are drawn."""
+_PIECES: dict[int, tuple[Any, dict[str, int]]] = {}
+
+
+def _finishing_pieces(planner: Planner, partial: str) -> list[int]:
+    """Token ids whose text (letters, no leading space) carries `partial` on towards a word of
+    the lexicon: every start of what each completion still needs that is a token."""
+    texts = planner.texts
+    cached = _PIECES.get(id(texts))
+    if cached is None or cached[0] is not texts:
+        if len(_PIECES) > 8:
+            _PIECES.clear()
+        by_text: dict[str, int] = {}
+        for i, t in enumerate(texts):
+            if t and (t.isalpha() or t.replace("'", "").isalpha()) and t not in by_text:
+                by_text[t] = i
+        cached = _PIECES[id(texts)] = (texts, by_text)
+    by_text = cached[1]
+    tail = partial.rsplit("-", 1)[-1]
+    found: set[int] = set()
+    for word in planner.lex.completions(tail):
+        rest = word[len(tail):]
+        for end in range(1, len(rest) + 1):
+            piece = by_text.get(rest[:end])
+            if piece is not None:
+                found.add(piece)
+    return sorted(found)
 
 
 def _fork(dec: Decoder, cache: KVCache, sources: list[int], extra: int) -> KVCache:

@@ -198,6 +198,21 @@ class Lexicon:
             return stem in self.extra and stem not in _base()[0] and "s".startswith(tail)
         return False
 
+    def completions(self, partial: str, limit: int = 400) -> list[str]:
+        """Up to `limit` words (folded) that start with `partial` and are longer than it: the
+        ways a word half spelt can still end (the artist's own words first)."""
+        p = fold(partial)
+        if not p or not all(c.isalnum() or c == "'" for c in p):
+            return []
+        found: list[str] = []
+        for words in (self._extra_sorted, _base()[1]):
+            i = bisect.bisect_left(words, p)
+            while i < len(words) and len(found) < limit and words[i].startswith(p):
+                if len(words[i]) > len(p) and words[i] not in found:
+                    found.append(words[i])
+                i += 1
+        return found
+
     def common(self, word: str) -> bool:
         """A word to offer as a rhyme or an ending: the artist's own, or a frequent word that
         is not a name (GPT-2 knows it only capitalized) or an abbreviation."""
