@@ -208,24 +208,27 @@ def main() -> None:
     hf_logging.set_verbosity_error()
     if args.device == "cpu":
         torch.set_num_threads(args.threads)
-    tokenizer = GPT2TokenizerFast(vocab=str(starter_dir() / "vocab.json"),
-                                  merges=str(starter_dir() / "merges.txt"))
-    tokenizer.model_max_length = 1 << 30
     torch.manual_seed(0)
     if args.model:
+        from transformers import AutoTokenizer
+
         folder = starter_dir() if args.model == "starter" else Path(args.model)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))  # the model's own vocabulary
     else:
+        gpt2 = ROOT / "tests" / "data" / "gpt2-tokenizer"  # GPT-2's own (see its NOTE.md)
+        tokenizer = GPT2TokenizerFast(vocab=str(gpt2 / "vocab.json"), merges=str(gpt2 / "merges.txt"))
         folder = Path(tempfile.mkdtemp(prefix="lyrictui-bench-")) / "gpt2-124m-random"
         GPT2LMHeadModel(GPT2Config()).half().save_pretrained(folder, safe_serialization=True)
         tokenizer.save_pretrained(folder)
+    tokenizer.model_max_length = 1 << 30
 
     if args.dtypes == "auto":
         own = str(pick_dtype(args.device)).replace("torch.", "")
         dtypes = ["float16"] if args.device != "cpu" else list(dict.fromkeys(["float32", own]))
     else:
         dtypes = args.dtypes.split(",")
-    stop_ids = sorted({i for t, i in tokenizer.get_vocab().items() if "\u010a" in t}
-                      | {tokenizer.eos_token_id})
+    texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+    stop_ids = sorted({i for i, t in enumerate(texts) if "\n" in t} | {tokenizer.eos_token_id})
     rng = random.Random(0)
     songs = [make_song(tokenizer, rng, args.context) for _ in range(args.reps + 1)]
     extra = [make_line(rng) + "\n" for _ in range(args.reps + 1)]

@@ -1,4 +1,4 @@
-"""Packing songs into training blocks, with the real GPT-2 tokenizer and real datasets on disk."""
+"""Packing songs into training blocks, with the starter's real tokenizer and real datasets on disk."""
 
 from __future__ import annotations
 
@@ -26,6 +26,18 @@ from lyrictui.core.store.status import dataset_status
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 VERSE = Path(__file__).resolve().parents[2] / "data" / "verse" / "verse.txt.gz"
+
+
+@pytest.fixture(scope="module")
+def starter_tokenizer():
+    """The starter's BPE read straight from its vocab.json and merges.txt (not through the
+    code under test): what a pack for `--base starter` must decode with."""
+    from transformers import GPT2TokenizerFast
+
+    folder = paths.starter_dir()
+    tok = GPT2TokenizerFast(str(folder / "vocab.json"), str(folder / "merges.txt"))
+    assert tok.eos_token == "<|endoftext|>"
+    return tok
 
 # Texts a byte-level BPE must give back exactly; the last one must not become a song break.
 HARD = [
@@ -85,7 +97,7 @@ def poet(library: Library) -> Artist:
     return artist
 
 
-def test_songs_come_back_exactly_with_eos_after_each(library, poet, gpt2_tokenizer) -> None:
+def test_songs_come_back_exactly_with_eos_after_each(library, poet, starter_tokenizer) -> None:
     result = pack(library, poet, base="starter", block_size=64, val_fraction=0.3)
     songs = library.songs(poet.id)
     val_ids = set(result.stats.validation_song_ids)
@@ -93,7 +105,7 @@ def test_songs_come_back_exactly_with_eos_after_each(library, poet, gpt2_tokeniz
         "train": [song_text(s.lyrics) for s in songs if s.id not in val_ids],
         "validation": [song_text(s.lyrics) for s in songs if s.id in val_ids],
     }
-    data = sides(result.path, gpt2_tokenizer)
+    data = sides(result.path, starter_tokenizer)
     for split, want in expected.items():
         got = data[split]["songs"]
         # Every song, in library order, separated by EOS, text identical after decode; only the
@@ -101,12 +113,12 @@ def test_songs_come_back_exactly_with_eos_after_each(library, poet, gpt2_tokeniz
         assert got == want[: len(got)]
         assert len(got) >= len(want) - 1
         if len(got) < len(want):
-            assert gpt2_tokenizer.encode(want[-1])[: len(data[split]["tail"])] == data[split]["tail"]
+            assert starter_tokenizer.encode(want[-1])[: len(data[split]["tail"])] == data[split]["tail"]
     complete = set(data["train"]["songs"]) | set(data["validation"]["songs"])
     assert {song_text(t) for t in HARD} <= complete
     assert not set(data["train"]["songs"]) & set(data["validation"]["songs"])
     # The "<|endoftext|>" spelled in lyrics stayed text: EOS count is the song count exactly.
-    eos_total = sum(d["ids"].count(gpt2_tokenizer.eos_token_id) for d in data.values())
+    eos_total = sum(d["ids"].count(starter_tokenizer.eos_token_id) for d in data.values())
     assert eos_total == len(complete)
     assert result.stats.train_songs + result.stats.val_songs == len(songs)
 
@@ -129,7 +141,7 @@ def test_blocks_have_the_stated_size_and_stats_add_up(library, poet) -> None:
                                                                   s.tokens)
 
 
-def test_short_validation_split_is_kept_as_one_shorter_block(library, gpt2_tokenizer) -> None:
+def test_short_validation_split_is_kept_as_one_shorter_block(library, starter_tokenizer) -> None:
     artist = library.add_artist("Small", "imported")
     add_songs(library, artist, verse_blocks(12))
     block = model_window("starter")  # the largest block the starter accepts
@@ -138,23 +150,23 @@ def test_short_validation_split_is_kept_as_one_shorter_block(library, gpt2_token
     assert result.stats.val_tokens < block
     assert [len(b) for b in packed["validation"]["input_ids"]] == [result.stats.val_tokens]
     assert {len(b) for b in packed["train"]["input_ids"]} == {block}
-    assert packed["validation"]["input_ids"][0][-1] == gpt2_tokenizer.eos_token_id
+    assert packed["validation"]["input_ids"][0][-1] == starter_tokenizer.eos_token_id
 
 
-def test_split_is_unchanged_when_songs_are_added(library, gpt2_tokenizer) -> None:
+def test_split_is_unchanged_when_songs_are_added(library, starter_tokenizer) -> None:
     artist = library.add_artist("Growing", "imported")
     corpus = verse_blocks(90)
     add_songs(library, artist, corpus[:45])
     library.add_song(artist.id, "Untitled", "  \n ")  # kept but empty: counted, not packed
     first = pack(library, artist, base="starter", block_size=64)
-    before = sides(first.path, gpt2_tokenizer)
+    before = sides(first.path, starter_tokenizer)
     assert library.summaries()[0].songs_fingerprint and dataset_status(
         library.summaries()[0]) == "packed"
 
     add_songs(library, artist, corpus[45:], start=45)
     assert dataset_status(library.summaries()[0]) == "stale"
     second = pack(library, artist, base="starter", block_size=64)
-    after = sides(second.path, gpt2_tokenizer)
+    after = sides(second.path, starter_tokenizer)
     assert second.record.key != first.record.key and not second.cached
     assert dataset_status(library.summaries()[0]) == "packed"
 
@@ -291,7 +303,7 @@ def test_cli_packs_then_says_already_packed(library, poet) -> None:
     assert len(lines) == 1 and lines[0].startswith("error:") and "--base starter" in lines[0]
 
 
-def test_new_packs_replace_all_but_the_newest_few(library, gpt2_tokenizer) -> None:
+def test_new_packs_replace_all_but_the_newest_few(library, starter_tokenizer) -> None:
     from lyrictui.core.pack.packing import KEEP_PACKS
 
     artist = library.add_artist("Prolific", "imported")
@@ -310,7 +322,7 @@ def test_new_packs_replace_all_but_the_newest_few(library, gpt2_tokenizer) -> No
     assert on_disk == {p.record.key for p in kept}
     assert all(not p.path.exists() for p in dropped)
     assert library.latest_dataset(artist.id).key == made[-1].record.key
-    assert sides(made[-1].path, gpt2_tokenizer)["train"]["ids"]  # the newest still loads
+    assert sides(made[-1].path, starter_tokenizer)["train"]["ids"]  # the newest still loads
 
     # A cache hit on the newest prunes nothing; a new pack (another block size) makes room.
     assert pack(library, artist, base="starter", block_size=64).cached
