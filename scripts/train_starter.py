@@ -490,6 +490,8 @@ def finish(args, model, tok, val_b: list[str], val_w, n_params: int, seconds: fl
             "dtype": "float16", "train_seconds": round(seconds), "created_at": time.time(),
             "files": files}
     (tmp / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    for path in tmp.iterdir():  # package data: readable by every user (safetensors writes 0600)
+        path.chmod(0o644)
     # Swap whole folders: nothing of the previous model (another tokenizer's files) stays.
     old = args.out.parent / f".{args.out.name}.old-{int(time.time())}"
     if args.out.exists():

@@ -86,9 +86,9 @@ def build_tiny_gpt2(folder: Path, tokenizer, *, n_layer: int = 2, n_embd: int = 
 @pytest.fixture(scope="session")
 def tiny_gpt2(gpt2_tokenizer) -> Callable[..., Path]:
     """`tiny_gpt2(folder, n_layer=2, n_embd=64, n_positions=256, seed=0)`: save a tiny GPT-2
-    with the real tokenizer to `folder` and return it."""
-    def build(folder: Path, **shape: int) -> Path:
-        return build_tiny_gpt2(folder, gpt2_tokenizer, **shape)
+    with the real GPT-2 tokenizer (or `tokenizer=` another) to `folder` and return it."""
+    def build(folder: Path, tokenizer: Any = None, **shape: int) -> Path:
+        return build_tiny_gpt2(folder, tokenizer or gpt2_tokenizer, **shape)
     return build
 
 

@@ -109,5 +109,5 @@ def human_size(n: int) -> str:
 
 
 def starter_dir() -> Path:
-    """The bundled offline starter model (a small GPT-2 with GPT-2's own tokenizer)."""
+    """The bundled offline starter model (a small GPT-2 with its own byte-level BPE)."""
     return Path(str(resources.files("lyrictui") / "assets" / "starter"))

@@ -206,11 +206,14 @@ def test_second_pack_is_a_cache_hit_without_tokenizing(library, poet) -> None:
 
 
 def test_a_model_folder_with_the_same_tokenizer_shares_the_dataset(
-        library, poet, tiny_model_dir) -> None:
+        library, poet, tmp_path, tiny_gpt2, starter_tokenizer, tiny_model_dir) -> None:
     first = pack(library, poet, base="starter", block_size=128)
-    shared = pack(library, poet, base=str(tiny_model_dir), block_size=128)
+    same = tiny_gpt2(tmp_path / "starter-vocab", tokenizer=starter_tokenizer)
+    shared = pack(library, poet, base=str(same), block_size=128)
     assert shared.cached and shared.path == first.path
-    assert shared.record.base == str(tiny_model_dir.absolute())
+    assert shared.record.base == str(same.absolute())
+    other = pack(library, poet, base=str(tiny_model_dir), block_size=128)  # GPT-2's vocabulary
+    assert not other.cached and other.path != first.path
 
 
 def test_bad_inputs_each_get_one_clear_line(library, poet, tiny_model_dir) -> None:

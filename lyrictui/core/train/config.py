@@ -19,7 +19,7 @@ MAX_STEPS = 100_000_000
 COMPILE_MODES = ("auto", "on", "off")
 DEFAULT_LR = {"full": 5e-5, "lora": 2e-4}
 STARTER_LR = {"full": 1e-3, "full+embeddings": 3e-4, "lora": 1e-3}
-"""The bundled starter is small (16M parameters): fine-tuning it to a new voice in a few dozen
+"""The bundled starter is small (8M parameters): fine-tuning it to a new voice in a few dozen
 steps wants a higher rate than a 124M base, lower when its embedding table trains too
 (benchmarks/finetune.py, docs/benchmarks.md)."""
 
@@ -75,8 +75,9 @@ class TrainConfig:
     gradient_checkpointing: bool = False
     train_embeddings: bool | None = None
     """Train the (tied) token embedding table in a full fine-tune; None: yes, except for the
-    bundled starter, whose table is 12.9M of its 16.2M parameters: frozen, a step is faster, a
-    checkpoint 5x smaller, and a few songs cannot drag rare words around."""
+    bundled starter, whose table is 3.1M of its 7.9M parameters: frozen, a step is faster, a
+    checkpoint smaller (58 MB, not 95), and a few songs cannot drag rare words around; training
+    it too gained no more (benchmarks/finetune.py)."""
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.05

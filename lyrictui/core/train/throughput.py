@@ -7,8 +7,8 @@ Two sources, best first:
    same base (what this machine really did, under whatever load it had then);
 2. probed: a short float32 1024 x 1024 matmul on the device gives its FLOP/s; a training step
    costs about 6 x parameters FLOPs per token, at PROBE_EFFICIENCY of the probed rate (set from
-   the starter on a 2-core CPU, where the embedding/LM-head matmuls dominate: about 1,000
-   tokens/s with a 64 GFLOP/s probe, embeddings frozen).
+   the starter on a 2-core CPU: a median 2,271 tokens/s against a 185 GFLOP/s probe, 7.9M
+   parameters, embeddings frozen; benchmarks/finetune.py).
 
 Either way it is an estimate: another job on the machine can halve it.
 """
@@ -25,7 +25,7 @@ from lyrictui.core.errors import LyricError
 from lyrictui.core.store.library import Library
 
 PROBE_SECONDS = 0.25
-PROBE_EFFICIENCY = 0.8
+PROBE_EFFICIENCY = 0.6
 RUNS_CONSULTED = 5
 EVAL_SHARE = 0.15  # evaluations, samples and checkpoints on top of the steps
 
