@@ -228,9 +228,10 @@ def _finishing_pieces(planner: Planner, partial: str) -> list[int]:
         cached = _PIECES[id(texts)] = (texts, by_text)
     by_text = cached[1]
     tail = partial.rsplit("-", 1)[-1]
+    shout = len(tail) > 1 and tail.isupper()  # "LOV" goes on in capitals
     found: set[int] = set()
     for word in planner.lex.completions(tail):
-        rest = word[len(tail):]
+        rest = word[len(tail):].upper() if shout else word[len(tail):]
         for end in range(1, len(rest) + 1):
             piece = by_text.get(rest[:end])
             if piece is not None:

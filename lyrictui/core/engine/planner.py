@@ -185,8 +185,8 @@ class Planner:
                         return False, partial, boundary
                     partial = ""
             started = started or c.isalnum()
-        if partial and (len(partial) > 24 or not lex.is_prefix(partial)):
-            return False, partial, boundary
+        if partial and (len(partial) > 24 or not lex.is_prefix(partial) or not cased(partial)):
+            return False, partial, boundary  # "PDf" can never end as a word: refused now
         return True, partial, boundary
 
     def check(self, row: int, token: int) -> tuple[Verdict, list[EndWord]]:
