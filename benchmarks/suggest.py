@@ -71,11 +71,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def run_ours(args, folder: Path, dtype: str, songs, extra, timed):
-    """Cold: the engine's cache is reset first. Warm: the same song plus one line."""
+def run_ours(args, folder: Path, dtype: str, songs, extra, timed, thread_policy=None):
+    """Cold: the engine's cache is reset first. Warm: the same song plus one line.
+    `thread_policy`: the engine's (Suggester.thread_policy), as the app gives it."""
     from lyrictui.core.engine.suggest import Suggester
 
     engine = Suggester.load(str(folder), device=args.device, dtype=dtype)
+    engine.thread_policy = thread_policy
     lean = engine.decoder.lean
     if args.no_graphs and lean is not None:
         lean.graphs = None  # CUDA: every decode step eager, to see what the graphs bring
@@ -149,10 +151,21 @@ def with_background_training(args, folder: Path, dtypes: list[str], songs, extra
         env, run_id, events = background_run()
         import torch
 
-        busy_threads = args.busy_threads or args.threads
-        torch.set_num_threads(busy_threads)
+        policy = None
+        if args.busy_threads:
+            torch.set_num_threads(args.busy_threads)
+        else:  # the app's policy, reading the library the run trains in
+            from lyrictui.core.store.library import Library
+            from lyrictui.core.train.runs import suggest_threads
+
+            os.environ["LYRICTUI_HOME"] = env["LYRICTUI_HOME"]
+            library = Library()
+
+            def policy(library: Library = library) -> int | None:
+                return suggest_threads(library)
         try:
-            busy_cold, busy_warm = run_ours(args, folder, dtype, songs, extra, timed)
+            busy_cold, busy_warm = run_ours(args, folder, dtype, songs, extra, timed, policy)
+            busy_threads = torch.get_num_threads()
             start = next(json.loads(line) for line in events.read_text().splitlines()
                          if '"type": "start"' in line)
             steps = [json.loads(line) for line in events.read_text().splitlines()
@@ -190,8 +203,8 @@ def main() -> None:
     parser.add_argument("--background-training", action="store_true",
                         help="ours idle, then while a real CPU training run is active")
     parser.add_argument("--busy-threads", type=int,
-                        help="--background-training: the engine's torch threads while the run "
-                             "trains [--threads]")
+                        help="--background-training: force the engine's torch threads while "
+                             "the run trains [the app's policy: suggest_threads]")
     parser.add_argument("--dtypes", default="auto",
                         help="comma list of dtypes to run both engines in (auto: cpu -> "
                              "float32 and the engine's own pick; cuda -> float16)")
