@@ -22,6 +22,7 @@ from textual.worker import Worker, get_current_worker
 from lyrictui.core import prosody
 from lyrictui.core.compose.anchor import last_word, line_with_words
 from lyrictui.core.errors import Cancelled, LyricError
+from lyrictui.core.prosody.lexicon import Lexicon
 from lyrictui.screens.composer_locks import Locks
 from lyrictui.services import lyric_app
 from lyrictui.widgets.model_picker import ModelChoice
@@ -107,6 +108,7 @@ class ComposerEngine(Screen[None]):
         """One tiny request (in the loading worker): the first request pays torch's first-call
         costs (5-7 s on a CPU), better paid while the model loads than on the first line."""
         try:
+            Lexicon.warm()  # the word lists and the rhyme index of words the dictionary lacks
             engine.suggest("", n=1, seed=0, max_tokens=4)
         except LyricError:
             pass  # only speed is lost; a real request will say what is wrong

@@ -128,9 +128,13 @@ class Lexicon:
 
     @staticmethod
     def warm() -> None:
-        """Load the word lists now (a worker can call this before the first request)."""
+        """Load the word lists now (a worker can call this before the first request), and the
+        ending index that rhymes words the dictionary lacks (about 1 s once)."""
+        from lyrictui.core import prosody
+
         _base()
         _capitalized_only()
+        prosody._suffix_index()
 
     # -- single words ----------------------------------------------------------------------
 
