@@ -9,6 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Collapsible, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.worker import get_current_worker
 
 from lyrictui.core.engine.bases import DEFAULT_BASE, HUB_BASES, STARTER, resolve
 from lyrictui.core.errors import InvalidInput, LyricError
@@ -41,8 +42,12 @@ class TrainOptionsDialog(FormDialog[TrainChoice]):
     """Returns the user's TrainChoice (checked with `build_config`), or None. Empty fields show
     their default and leave it to the shared set-up (core/train/start.py), as the CLI does."""
 
+    # Below 30 rows the note about the starter gives way, so the base and method show whole.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     DEFAULT_CSS = """
     TrainOptionsDialog > Vertical { width: 84; height: 90%; }
+    TrainOptionsDialog.-short > Vertical { height: 100%; padding: 0 2; }
+    TrainOptionsDialog.-short #train-note { display: none; }
     TrainOptionsDialog .dialog-title { margin-bottom: 0; }
     TrainOptionsDialog #train-note { color: $text-muted; margin-bottom: 1; }
     TrainOptionsDialog RadioSet { layout: horizontal; height: auto; }
@@ -112,6 +117,8 @@ class TrainOptionsDialog(FormDialog[TrainChoice]):
                                                choice).lines())
         except LyricError as exc:
             text = str(exc)
+        if get_current_worker().is_cancelled:
+            return  # another base was picked meanwhile: its plan is the one to show
         self.app.call_from_thread(self.query_one("#train-summary", Static).update, text)
 
     @work(thread=True, exclusive=True, group="bases", exit_on_error=False,

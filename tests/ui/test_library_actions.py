@@ -131,6 +131,38 @@ async def test_train_dialog_starts_on_a_base_that_is_here_when_offline(
         await pilot.press("escape")
 
 
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
+async def test_train_dialog_shows_its_plan_base_and_buttons_whole(lyrictui_home: Path,
+                                                                   size) -> None:
+    """At 80x24 the whole plan, the base and the buttons show without scrolling (the rest of
+    the form scrolls)."""
+    from textual.widgets import Select
+
+    stock()
+    app = make_app(Services(library=Library()))
+    async with app.run_test(size=size) as pilot:
+        await _train_dialog_bases(pilot, app)
+        dialog = app.screen
+        summary = dialog.query_one("#train-summary")
+        for _ in range(100):  # the plan is measured in a thread: wait for its full text
+            await pilot.pause(0.05)
+            if "optimizer steps" in str(summary.render()):
+                break
+        await pilot.pause()
+        assert "optimizer steps" in str(summary.render())
+        screen_region = dialog.region
+        for widget in (summary, dialog.query_one("#train-base", Select), dialog.query_one("#ok")):
+            region = widget.region
+            assert region.height > 0 and screen_region.contains_region(region), widget
+            assert widget.scrollable_content_region.height >= 1
+            scroll = widget.parent
+            while scroll is not None and not getattr(scroll, "is_scrollable", False):
+                scroll = scroll.parent
+            if scroll is not None and scroll is not dialog:  # not clipped by the form's scroll
+                assert scroll.region.contains_region(region), widget
+        assert dialog.query_one("#train-note").display is (size[1] >= 30)
+
+
 async def test_refresh_rereads_the_detail_of_the_same_artist(lyrictui_home: Path) -> None:
     """Songs added by another process (a scrape, the CLI) show in the detail pane after `r`,
     although the highlighted artist did not change."""
