@@ -208,14 +208,14 @@ class Lexicon:
         p = fold(partial)
         if not p or not all(c.isalnum() or c == "'" for c in p):
             return []
-        found: list[str] = []
+        found: dict[str, None] = {}  # ordered, and a membership test that does not scan
         for words in (self._extra_sorted, _base()[1]):
             i = bisect.bisect_left(words, p)
             while i < len(words) and len(found) < limit and words[i].startswith(p):
-                if len(words[i]) > len(p) and words[i] not in found:
-                    found.append(words[i])
+                if len(words[i]) > len(p):
+                    found[words[i]] = None
                 i += 1
-        return found
+        return list(found)
 
     def common(self, word: str) -> bool:
         """A word to offer as a rhyme or an ending: the artist's own, or a frequent word that
